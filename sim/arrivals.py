@@ -1,0 +1,106 @@
+"""The stream of complaints, drawn whole before the run starts.
+
+Residents of each grid raise problems as a Poisson process with a rate proportional to the
+grid's population, shaped by a weekly profile, a gamma-distributed daily multiplier
+(over-dispersion: some days are far busier than others) and surges of given categories. The
+superposition of the grids' processes is one Poisson process whose grid is drawn by
+population, so the whole stream is drawn with a few vectorised calls, each attribute from a
+stream of its own. Whatever the process does with the complaints, two scenarios with the same
+district, arrivals and seed see exactly the same residents with exactly the same problems.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import LEVELS, Scenario
+from sim.distributions import vector_draw
+from sim.district import District
+from sim.streams import Streams
+
+
+@dataclass(frozen=True)
+class ComplaintStream:
+    """Column arrays, one entry per complaint, in order of arrival."""
+
+    day: np.ndarray         # arrival time (days)
+    grid: np.ndarray
+    category: np.ndarray    # index into scenario.categories
+    needs: np.ndarray       # index into LEVELS: the lowest level able to resolve it
+    unclear: np.ndarray     # jurisdiction disputed (bool)
+    department: np.ndarray  # owning department
+    patience: np.ndarray    # days the resident waits before giving up (inf = never)
+    duplicates: np.ndarray  # extra contacts at entry from overlapping grid systems
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+
+def daily_category_rates(scenario: Scenario, district: District, rng: np.random.Generator) -> np.ndarray:
+    """Expected complaints per day (rows) and category (columns)."""
+    a = scenario.arrivals
+    days = math.ceil(scenario.horizon_days)
+    base = a.per_1000_residents_per_day * district.population.sum() / 1000
+    profile = np.asarray(a.weekly_profile) / np.mean(a.weekly_profile)
+    day_factor = profile[np.arange(days) % 7]
+    if a.overdispersion > 0:
+        k = 1 / a.overdispersion**2
+        day_factor = day_factor * rng.gamma(k, 1 / k, days)
+    weights = np.array([c.weight for c in scenario.categories], dtype=float)
+    rates = base * np.outer(day_factor, weights / weights.sum())
+    names = [c.name for c in scenario.categories]
+    for surge in a.surges:
+        first, last = int(math.floor(surge.start_day)), int(math.ceil(surge.start_day + surge.days))
+        cols = [names.index(n) for n in surge.categories] if surge.categories else slice(None)
+        block = rates[first:min(last, days)]
+        block[:, cols] *= surge.multiplier
+    return rates
+
+
+def draw_complaints(scenario: Scenario, district: District, s: Streams) -> ComplaintStream:
+    """All complaints of one replication, each attribute from its own stream in ``s``."""
+    rates = daily_category_rates(scenario, district, s["overdispersion"])
+    per_day = rates.sum(axis=1)
+    counts = s["counts"].poisson(per_day)
+    n = int(counts.sum())
+    day_index = np.repeat(np.arange(len(per_day)), counts)
+    day = day_index + s["times"].random(n)
+    order = np.argsort(day, kind="stable")
+    day, day_index = day[order], day_index[order]
+    keep = day < scenario.horizon_days
+    day, day_index = day[keep], day_index[keep]
+    n = len(day)
+
+    cat_cum = np.cumsum(rates, axis=1) / per_day[:, None].clip(min=1e-300)
+    u = s["category"].random(n)
+    category = np.minimum((u[:, None] > cat_cum[day_index]).sum(axis=1), len(scenario.categories) - 1)
+    grid_cum = np.cumsum(district.population) / district.population.sum()
+    grid = np.minimum(np.searchsorted(grid_cum, s["grid"].random(n), side="right"), district.grids - 1)
+
+    needs_cum = np.array([[sum(c.needs.get(lv, 0.0) for lv in LEVELS[: i + 1]) for i in range(len(LEVELS))]
+                          for c in scenario.categories])
+    u = s["needs"].random(n)
+    needs = np.minimum((u[:, None] > needs_cum[category]).sum(axis=1), len(LEVELS) - 1)
+    unclear_p = np.array([c.unclear for c in scenario.categories])
+    unclear = s["unclear"].random(n) < unclear_p[category]
+    owner = np.array([-1 if c.department is None else c.department for c in scenario.categories])
+    spread = np.minimum((s["department"].random(n) * district.departments).astype(np.int64),
+                        district.departments - 1)
+    department = np.where(owner[category] >= 0, owner[category], spread)
+    patience_spec = scenario.residents.patience
+    patience = (np.full(n, np.inf) if patience_spec is None
+                else vector_draw(patience_spec)(s["patience"], n))
+    duplicates = s["duplicates"].poisson(scenario.process.duplicate_contacts, n)
+    return ComplaintStream(day, grid, category, needs, unclear, department, patience, duplicates)
+
+
+def draw_pushdown(scenario: Scenario, district: District, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival times and communities of the departments' push-down tasks."""
+    rate = scenario.process.pushdown.tasks_per_community_per_day * district.communities
+    n = int(rng.poisson(rate * scenario.horizon_days)) if rate > 0 else 0
+    day = np.sort(rng.random(n) * scenario.horizon_days)
+    community = np.minimum((rng.random(n) * district.communities).astype(np.int64), district.communities - 1)
+    return day, community

@@ -1,0 +1,45 @@
+"""Atomic file writes: a crash leaves the old file or the new one, never half of one.
+
+Each file is written to a hidden temporary name in the same folder, flushed to disk, and
+renamed over the final name (a rename within one file system is atomic on POSIX).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+
+def write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Call ``write(file)`` on a temporary file, then move it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    return write_atomic(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
+    """CSV with a fixed float format, so equal tables are equal files."""
+    return write_text(path, frame.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+
+
+def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+    return write_atomic(path, lambda f: frame.to_parquet(f, index=False, engine="pyarrow"))

@@ -1,0 +1,485 @@
+"""Scenario schema: every key, its default and its range, in one place.
+
+A scenario is what an analyst edits: "22 streets, departments may bounce unclear problems
+back to the street half of the time". It is loaded from YAML, optionally patched with
+``--set key.path=value`` overrides, validated, and then frozen: a run never changes it.
+Every default the model uses is written here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+LEVELS: tuple[str, ...] = ("grid", "community", "street", "department", "platform", "leadership")
+"""The levels of the hierarchy, bottom to top; a complaint's ``needs`` is one of these."""
+
+LevelName = Literal["grid", "community", "street", "department", "platform", "leadership"]
+PROB_TOL = 1e-9
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class ScenarioError(ValueError):
+    """Bad input, located: the file, the dotted key path and what was expected."""
+
+    def __init__(self, source: str, path: str, message: str) -> None:
+        self.source, self.path, self.message = source, path, message
+        where = f"{source}: {path}: " if path else f"{source}: "
+        super().__init__(where + message)
+
+
+class Frozen(BaseModel):
+    """Base of every scenario section: unknown keys are errors, values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- distributions
+class Fixed(Frozen):
+    dist: Literal["fixed"]
+    value: NonNegFloat
+
+
+class Exponential(Frozen):
+    dist: Literal["exponential"]
+    mean: PositiveFloat
+
+
+class Lognormal(Frozen):
+    dist: Literal["lognormal"]
+    mean: PositiveFloat
+    cv: NonNegFloat
+
+
+class Gamma(Frozen):
+    dist: Literal["gamma"]
+    mean: PositiveFloat
+    cv: NonNegFloat
+
+
+class Uniform(Frozen):
+    dist: Literal["uniform"]
+    low: NonNegFloat
+    high: NonNegFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high {self.high} is below low {self.low} (expected low <= high)")
+        return self
+
+
+class Triangular(Frozen):
+    dist: Literal["triangular"]
+    low: NonNegFloat
+    mode: NonNegFloat
+    high: NonNegFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high or self.low == self.high:
+            raise ValueError("expected low <= mode <= high with low < high")
+        return self
+
+
+class Empirical(Frozen):
+    dist: Literal["empirical"]
+    values: Annotated[tuple[NonNegFloat, ...], Field(min_length=1)]
+
+
+Distribution = Annotated[
+    Fixed | Exponential | Lognormal | Gamma | Uniform | Triangular | Empirical,
+    Field(discriminator="dist"),
+]
+DIST_NAMES = ("fixed", "exponential", "lognormal", "gamma", "uniform", "triangular", "empirical")
+
+
+def expo(mean: float) -> Exponential:
+    return Exponential(dist="exponential", mean=mean)
+
+
+def logn(mean: float, cv: float) -> Lognormal:
+    return Lognormal(dist="lognormal", mean=mean, cv=cv)
+
+
+# --------------------------------------------------------------------------- sections
+class District(Frozen):
+    streets: Annotated[int, Field(ge=1)] = 22
+    communities: Annotated[int, Field(ge=1)] = 137
+    grids: Annotated[int, Field(ge=1)] = 1064
+    population: Annotated[int, Field(ge=1)] = 1_100_000
+    population_cv: NonNegFloat = 0.3
+    departments: Annotated[int, Field(ge=1)] = 29
+
+    @model_validator(mode="after")
+    def _nested(self) -> District:
+        if self.communities < self.streets:
+            raise ValueError("fewer communities than streets (expected communities >= streets)")
+        if self.grids < self.communities:
+            raise ValueError("fewer grids than communities (expected grids >= communities)")
+        return self
+
+
+class Surge(Frozen):
+    start_day: NonNegFloat
+    days: PositiveFloat
+    multiplier: NonNegFloat
+    categories: tuple[str, ...] = ()
+
+
+class Arrivals(Frozen):
+    per_1000_residents_per_day: NonNegFloat = 0.6
+    weekly_profile: Annotated[tuple[NonNegFloat, ...], Field(min_length=7, max_length=7)] = (1.0,) * 7
+    overdispersion: NonNegFloat = 0.0
+    surges: tuple[Surge, ...] = ()
+
+    @model_validator(mode="after")
+    def _profile(self) -> Arrivals:
+        if sum(self.weekly_profile) <= 0:
+            raise ValueError("weekly_profile is all zero (expected a positive multiplier on some day)")
+        return self
+
+
+class Category(Frozen):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    weight: NonNegFloat
+    needs: dict[LevelName, Probability]
+    unclear: Probability = 0.0
+    department: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _needs_sum(self) -> Category:
+        total = sum(self.needs.values())
+        if abs(total - 1.0) > PROB_TOL:
+            raise ValueError(f"needs probabilities sum to {total:.12g} (expected 1)")
+        return self
+
+
+class Level(Frozen):
+    """A level served by staff: each unit of the level has ``staff`` servers."""
+
+    staff: Annotated[int, Field(ge=1)]
+    handle: Distribution
+    resolve: Distribution
+
+
+class Leadership(Frozen):
+    """The leading group: periodic meetings (the default) or ordinary staff."""
+
+    meeting_every_days: PositiveFloat | None = None
+    items_per_meeting: Annotated[int, Field(ge=1)] | None = None
+    staff: Annotated[int, Field(ge=1)] | None = None
+    handle: Distribution | None = None
+    resolve: Distribution = logn(30.0, 1.0)
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> Leadership:
+        meeting = self.meeting_every_days is not None
+        staffed = self.staff is not None or self.handle is not None
+        if meeting and staffed:
+            raise ValueError("both meeting_every_days and staff given (expected one mode)")
+        if not meeting and (self.staff is None or self.handle is None):
+            raise ValueError("expected meeting_every_days, or staff and handle")
+        if not meeting and self.items_per_meeting is not None:
+            raise ValueError("items_per_meeting without meeting_every_days (expected both)")
+        return self
+
+    @property
+    def meets(self) -> bool:
+        return self.meeting_every_days is not None
+
+
+class Levels(Frozen):
+    grid: Level = Level(staff=1, handle=expo(0.05), resolve=logn(0.5, 1.0))
+    community: Level = Level(staff=3, handle=expo(0.05), resolve=logn(1.0, 1.0))
+    street: Level = Level(staff=8, handle=expo(0.1), resolve=logn(2.0, 1.0))
+    department: Level = Level(staff=4, handle=expo(0.1), resolve=logn(5.0, 1.0))
+    platform: Level = Level(staff=6, handle=expo(0.05), resolve=logn(3.0, 1.0))
+    leadership: Leadership = Leadership(meeting_every_days=7.0, items_per_meeting=30)
+
+
+class GuideEffect(Frozen):
+    grids_per_guide: Annotated[int, Field(ge=1)] = 3
+    resolve_community: Probability = 0.3
+    delay_factor: NonNegFloat = 0.5
+
+
+class Bounce(Frozen):
+    allowed: bool = False
+    from_: Annotated[LevelName, Field(alias="from")] = "department"
+    to: LevelName = "street"
+    probability: Probability = 0.5
+    max_rounds: Annotated[int, Field(ge=0)] = 6
+    delay: Distribution = expo(5.0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Pushdown(Frozen):
+    tasks_per_community_per_day: NonNegFloat = 5.2
+    work: Distribution = logn(0.1, 1.0)
+    priority: Literal["same", "first"] = "same"
+
+
+class Process(Frozen):
+    route: Annotated[tuple[LevelName, ...], Field(min_length=1)] = (
+        "grid", "street", "department", "platform", "leadership")
+    grid_branches: Annotated[int, Field(ge=0)] = 940
+    guides: Annotated[int, Field(ge=0)] = 300
+    guide_effect: GuideEffect = GuideEffect()
+    escalation_delay: Distribution = logn(0.5, 1.0)
+    bounce: Bounce = Bounce()
+    top_resolves_all: bool = True
+    duplicate_contacts: NonNegFloat = 0.0
+    pushdown: Pushdown = Pushdown()
+
+    @model_validator(mode="after")
+    def _route(self) -> Process:
+        ranks = [LEVELS.index(level) for level in self.route]
+        if any(b <= a for a, b in zip(ranks, ranks[1:])):
+            raise ValueError(f"route {list(self.route)} is not strictly increasing "
+                             f"(expected levels in the order {', '.join(LEVELS)})")
+        if self.bounce.allowed:
+            for key in ("from_", "to"):
+                if getattr(self.bounce, key) not in self.route:
+                    raise ValueError(f"bounce.{key.rstrip('_')} is not on the route "
+                                     f"(expected one of {', '.join(self.route)})")
+            if LEVELS.index(self.bounce.to) >= LEVELS.index(self.bounce.from_):
+                raise ValueError("bounce.to is not below bounce.from (expected a lower level)")
+        return self
+
+
+class Residents(Frozen):
+    patience: Distribution | None = expo(60.0)
+    follow_up_every_days: PositiveFloat | None = 14.0
+
+
+class Satisfaction(Frozen):
+    intercept: float = 2.5
+    per_day: float = -0.05
+    per_handoff: float = -0.2
+    per_bounce: float = -0.6
+    unresolved: float = -3.0
+    survey_size: Annotated[int, Field(ge=0)] = 1561
+
+
+class Scenario(Frozen):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0)] = 20200116
+    horizon_days: PositiveFloat = 400.0
+    warmup_days: NonNegFloat = 30.0
+    cooldown_days: NonNegFloat = 35.0
+    replications: Annotated[int, Field(ge=1)] = 20
+    sla_days: tuple[PositiveFloat, ...] = (7.0, 30.0)
+    district: District = District()
+    arrivals: Arrivals = Arrivals()
+    categories: Annotated[tuple[Category, ...], Field(min_length=1)]
+    levels: Levels = Levels()
+    process: Process = Process()
+    residents: Residents = Residents()
+    satisfaction: Satisfaction = Satisfaction()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.warmup_days + self.cooldown_days >= self.horizon_days:
+            raise ValueError("warmup_days + cooldown_days leave no cohort "
+                             "(expected their sum below horizon_days)")
+        if sum(c.weight for c in self.categories) <= 0:
+            raise ValueError("categories: all weights are zero (expected a positive weight)")
+        names = [c.name for c in self.categories]
+        if len(set(names)) != len(names):
+            raise ValueError("categories: duplicate names (expected each name once)")
+        for i, c in enumerate(self.categories):
+            if c.department is not None and c.department >= self.district.departments:
+                raise ValueError(f"categories.{i}.department: {c.department} is out of range "
+                                 f"(expected 0 to {self.district.departments - 1})")
+        for i, s in enumerate(self.arrivals.surges):
+            for name in s.categories:
+                if name not in names:
+                    raise ValueError(f"arrivals.surges.{i}.categories: unknown category "
+                                     f"{name!r} (expected one of {', '.join(names)})")
+        if self.process.grid_branches > self.district.grids:
+            raise ValueError(f"process.grid_branches: {self.process.grid_branches} exceeds "
+                             f"district.grids {self.district.grids} (expected at most that)")
+        return self
+
+    # ----------------------------------------------------------------------- derived
+    def resolved(self) -> dict[str, Any]:
+        """The scenario with every default filled in, as plain YAML-able data."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.resolved(), sort_keys=False, allow_unicode=True)
+
+    def sha256(self) -> str:
+        canonical = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def with_overrides(self, overrides: dict[str, Any] | list[str], source: str = "--set") -> Scenario:
+        """A new scenario with dotted-path overrides applied and validated again."""
+        return validate(apply_overrides(self.resolved(), overrides, source), source)
+
+
+# --------------------------------------------------------------------------- loading
+def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> Scenario:
+    """Read, override and validate a scenario file; raise ScenarioError on bad input."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, "", "no such file (expected a scenario YAML file)") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(source, "", f"cannot read ({exc.__class__.__name__})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ScenarioError(source, where, f"not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, "", "expected a mapping of scenario keys at the top level")
+    if overrides:
+        raw = apply_overrides(raw, overrides, source)
+    return validate(raw, source)
+
+
+def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise _first_error(exc, source, raw) from None
+
+
+def parse_overrides(items: list[str], source: str = "--set") -> dict[str, Any]:
+    """``["a.b=1", "c=[x, y]"]`` -> ``{"a.b": 1, "c": ["x", "y"]}``, values parsed as YAML."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(source, item, "expected KEY=VALUE, e.g. process.bounce.probability=0.3")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ScenarioError(source, key.strip(), f"value {value!r} is not valid YAML") from None
+    return out
+
+
+def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | list[str],
+                    source: str) -> dict[str, Any]:
+    """Set each dotted path in a deep copy of ``raw``; list items are addressed by index."""
+    if isinstance(overrides, list):
+        overrides = parse_overrides(overrides, source)
+    data = json.loads(json.dumps(raw))
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        node: Any = data
+        for depth, part in enumerate(parts[:-1]):
+            here = ".".join(parts[: depth + 1])
+            if isinstance(node, list):
+                node = node[_index(part, node, source, here)]
+            elif isinstance(node, dict):
+                node = node.setdefault(part, {})
+            else:
+                raise ScenarioError(source, here, "is not a section (expected a key with sub-keys)")
+        last = parts[-1]
+        if isinstance(node, list):
+            node[_index(last, node, source, dotted)] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise ScenarioError(source, dotted, "parent is not a section (expected a key with sub-keys)")
+    return data
+
+
+def _index(part: str, node: list[Any], source: str, here: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ScenarioError(source, here, f"expected a list index from 0 to {len(node) - 1}")
+    return int(part)
+
+
+# --------------------------------------------------------------------------- messages
+def _first_error(exc: ValidationError, source: str, raw: dict[str, Any]) -> ScenarioError:
+    err = exc.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and _is_internal(p))]
+    path = ".".join("from" if p == "from_" else p for p in loc)
+    return ScenarioError(source, path or "(top level)", _describe(err, raw, loc))
+
+
+def _is_internal(part: str) -> bool:
+    return part in DIST_NAMES or "[" in part or part in ("function-after", "tagged-union")
+
+
+def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
+    kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
+    bounds = {"greater_than": "above", "greater_than_equal": "at least",
+              "less_than": "below", "less_than_equal": "at most"}
+    if kind == "extra_forbidden":
+        return f"unknown key (expected one of: {', '.join(_known_keys(loc))})"
+    if kind == "missing":
+        return "missing (a required key)"
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        return f"{got!r} is out of range (expected a value {bounds[kind]} {limit})"
+    if kind in ("too_short", "too_long"):
+        return f"has {ctx.get('actual_length')} items (expected {_length_rule(ctx)})"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"unknown or missing dist (expected dist: one of {', '.join(DIST_NAMES)})"
+    if kind == "literal_error":
+        return f"{got!r} is not allowed (expected {ctx.get('expected')})"
+    if kind == "string_pattern_mismatch":
+        return f"{got!r} has characters that are not allowed (expected lower-case letters, digits and -)"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    expected = {"int": "a whole number", "float": "a number", "bool": "true or false",
+                "string": "text", "dict": "a mapping", "tuple": "a list", "model": "a mapping",
+                "list": "a list"}
+    for prefix, what in expected.items():
+        if kind.startswith(prefix) or kind == f"{prefix}_type":
+            return f"{got!r} is the wrong type (expected {what})"
+    return f"{err['msg']} (got {got!r})"
+
+
+def _length_rule(ctx: dict[str, Any]) -> str:
+    low, high = ctx.get("min_length"), ctx.get("max_length")
+    if low is not None and low == high:
+        return f"exactly {low}"
+    return f"at least {low}" if low is not None else f"at most {high}"
+
+
+def _known_keys(loc: list[str]) -> list[str]:
+    """The keys allowed in the section that holds the unknown one."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if part.isdigit() or model is None:
+            continue
+        fields = getattr(model, "model_fields", {})
+        key = "from_" if part == "from" else part
+        annotation = fields[key].annotation if key in fields else None
+        model = _model_of(annotation)
+    if model is None or not hasattr(model, "model_fields"):
+        return ["(see docs/scenario-reference.md)"]
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def is_finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)

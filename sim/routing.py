@@ -1,0 +1,89 @@
+"""What happens to a complaint when a unit has looked at it: resolve, bounce, escalate, stall.
+
+A street office gets a leaking roof it has no budget for: it escalates to the housing
+department. The department may resolve it, or, if the jurisdiction is unclear, cite
+"territorial management" and bounce it back to the street. Under the whistle process no one
+may bounce, and whatever the platform cannot solve goes up to the leading group, which
+resolves everything. Each of these rules is one small function below; the model asks
+``decide`` and only carries the answer out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+
+from sim.config import LEVELS, Scenario
+
+GRID, COMMUNITY, STREET, DEPARTMENT, PLATFORM, LEADERSHIP = range(len(LEVELS))
+
+
+class Action(IntEnum):
+    RESOLVE = 0
+    BOUNCE = 1
+    ESCALATE = 2
+    STALL = 3
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The routing parameters of one scenario, as plain numbers for the hot path."""
+
+    route: tuple[int, ...]          # level indices, bottom to top
+    next_level: tuple[int, ...]     # per level index: the next level on the route, or -1
+    top: int
+    top_resolves_all: bool
+    bounce_allowed: bool
+    bounce_from: int
+    bounce_to: int
+    bounce_probability: float
+    max_rounds: int
+    guide_resolve_community: float
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Rules:
+        p = scenario.process
+        route = tuple(LEVELS.index(level) for level in p.route)
+        next_level = [-1] * len(LEVELS)
+        for low, high in zip(route, route[1:]):
+            next_level[low] = high
+        return cls(route, tuple(next_level), route[-1], p.top_resolves_all, p.bounce.allowed,
+                   LEVELS.index(p.bounce.from_), LEVELS.index(p.bounce.to), p.bounce.probability,
+                   p.bounce.max_rounds, p.guide_effect.resolve_community)
+
+
+def can_resolve(rules: Rules, level: int, needs: int, guided: bool, uniform: Callable[[], float]) -> bool:
+    """The unit has the power: its level is high enough, it is the all-resolving top, or a
+    guide helps a grid solve a community-level problem."""
+    if needs <= level:
+        return True
+    if level == rules.top and rules.top_resolves_all:
+        return True
+    return level == GRID and guided and needs == COMMUNITY and uniform() < rules.guide_resolve_community
+
+
+def dodges(rules: Rules, level: int, unclear: bool, uniform: Callable[[], float]) -> bool:
+    """At the bounce level, an unclear complaint is sent back with the bounce probability,
+    drawn anew on every pass ("territorial management")."""
+    return unclear and uniform() < rules.bounce_probability
+
+
+def bounce_or_stall(rules: Rules, bounces: int) -> Action:
+    """Send it back down, unless it has already gone back and forth ``max_rounds`` times."""
+    return Action.BOUNCE if bounces < rules.max_rounds else Action.STALL
+
+
+def decide(rules: Rules, level: int, needs: int, unclear: bool, bounces: int, guided: bool,
+           uniform: Callable[[], float]) -> Action:
+    """The routing decision for a complaint a unit of ``level`` is about to work on."""
+    at_bounce_level = rules.bounce_allowed and level == rules.bounce_from
+    if at_bounce_level and dodges(rules, level, unclear, uniform):
+        return bounce_or_stall(rules, bounces)
+    if can_resolve(rules, level, needs, guided, uniform):
+        return Action.RESOLVE
+    if rules.next_level[level] >= 0:
+        return Action.ESCALATE
+    if at_bounce_level:
+        return bounce_or_stall(rules, bounces)
+    return Action.STALL

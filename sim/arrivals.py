@@ -97,7 +97,8 @@ def draw_complaints(scenario: Scenario, district: District, s: Streams) -> Compl
     return ComplaintStream(day, grid, category, needs, unclear, department, patience, duplicates)
 
 
-def draw_pushdown(scenario: Scenario, district: District, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def draw_pushdown(scenario: Scenario, district: District,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Arrival times and communities of the departments' push-down tasks."""
     rate = scenario.process.pushdown.tasks_per_community_per_day * district.communities
     n = int(rng.poisson(rate * scenario.horizon_days)) if rate > 0 else 0

@@ -36,6 +36,14 @@ class ScenarioError(ValueError):
         super().__init__(where + message)
 
 
+def bad(key: str, message: str) -> ValueError:
+    """A validation error about ``key`` (dotted, relative to the section being checked)."""
+    return ValueError(f"{KEYED}{key}{KEYED}{message}")
+
+
+KEYED = "\x1f"
+
+
 class Frozen(BaseModel):
     """Base of every scenario section: unknown keys are errors, values never change."""
 
@@ -73,7 +81,7 @@ class Uniform(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
         if self.high < self.low:
-            raise ValueError(f"high {self.high} is below low {self.low} (expected low <= high)")
+            raise bad("high", f"{self.high} is below low {self.low} (expected low <= high)")
         return self
 
 
@@ -86,7 +94,7 @@ class Triangular(Frozen):
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high or self.low == self.high:
-            raise ValueError("expected low <= mode <= high with low < high")
+            raise bad("mode", "out of order (expected low <= mode <= high with low < high)")
         return self
 
 
@@ -99,7 +107,11 @@ Distribution = Annotated[
     Fixed | Exponential | Lognormal | Gamma | Uniform | Triangular | Empirical,
     Field(discriminator="dist"),
 ]
-DIST_NAMES = ("fixed", "exponential", "lognormal", "gamma", "uniform", "triangular", "empirical")
+DIST_CLASSES: dict[str, type[Frozen]] = {
+    "fixed": Fixed, "exponential": Exponential, "lognormal": Lognormal, "gamma": Gamma,
+    "uniform": Uniform, "triangular": Triangular, "empirical": Empirical,
+}
+DIST_NAMES = tuple(DIST_CLASSES)
 
 
 def expo(mean: float) -> Exponential:
@@ -122,9 +134,9 @@ class District(Frozen):
     @model_validator(mode="after")
     def _nested(self) -> District:
         if self.communities < self.streets:
-            raise ValueError("fewer communities than streets (expected communities >= streets)")
+            raise bad("communities", "fewer than streets (expected communities >= streets)")
         if self.grids < self.communities:
-            raise ValueError("fewer grids than communities (expected grids >= communities)")
+            raise bad("grids", "fewer than communities (expected grids >= communities)")
         return self
 
 
@@ -137,14 +149,17 @@ class Surge(Frozen):
 
 class Arrivals(Frozen):
     per_1000_residents_per_day: NonNegFloat = 0.6
-    weekly_profile: Annotated[tuple[NonNegFloat, ...], Field(min_length=7, max_length=7)] = (1.0,) * 7
+    weekly_profile: tuple[NonNegFloat, ...] = (1.0,) * 7
     overdispersion: NonNegFloat = 0.0
     surges: tuple[Surge, ...] = ()
 
     @model_validator(mode="after")
     def _profile(self) -> Arrivals:
+        if len(self.weekly_profile) != 7:
+            raise bad("weekly_profile", f"has {len(self.weekly_profile)} items "
+                      "(expected 7 multipliers, Monday to Sunday)")
         if sum(self.weekly_profile) <= 0:
-            raise ValueError("weekly_profile is all zero (expected a positive multiplier on some day)")
+            raise bad("weekly_profile", "all zero (expected a positive multiplier on some day)")
         return self
 
 
@@ -159,7 +174,7 @@ class Category(Frozen):
     def _needs_sum(self) -> Category:
         total = sum(self.needs.values())
         if abs(total - 1.0) > PROB_TOL:
-            raise ValueError(f"needs probabilities sum to {total:.12g} (expected 1)")
+            raise bad("needs", f"probabilities sum to {total:.12g} (expected 1 within {PROB_TOL:g})")
         return self
 
 
@@ -185,11 +200,13 @@ class Leadership(Frozen):
         meeting = self.meeting_every_days is not None
         staffed = self.staff is not None or self.handle is not None
         if meeting and staffed:
-            raise ValueError("both meeting_every_days and staff given (expected one mode)")
+            raise bad("staff", "given with meeting_every_days "
+                      "(expected one mode: meetings, or staff and handle)")
         if not meeting and (self.staff is None or self.handle is None):
-            raise ValueError("expected meeting_every_days, or staff and handle")
+            raise bad("staff" if self.staff is None else "handle",
+                      "missing (expected meeting_every_days, or staff and handle)")
         if not meeting and self.items_per_meeting is not None:
-            raise ValueError("items_per_meeting without meeting_every_days (expected both)")
+            raise bad("items_per_meeting", "given without meeting_every_days (expected both)")
         return self
 
     @property
@@ -245,15 +262,16 @@ class Process(Frozen):
     def _route(self) -> Process:
         ranks = [LEVELS.index(level) for level in self.route]
         if any(b <= a for a, b in zip(ranks, ranks[1:])):
-            raise ValueError(f"route {list(self.route)} is not strictly increasing "
-                             f"(expected levels in the order {', '.join(LEVELS)})")
+            raise bad("route", f"{list(self.route)} is not strictly increasing "
+                      f"(expected levels in the order {', '.join(LEVELS)})")
         if self.bounce.allowed:
             for key in ("from_", "to"):
                 if getattr(self.bounce, key) not in self.route:
-                    raise ValueError(f"bounce.{key.rstrip('_')} is not on the route "
-                                     f"(expected one of {', '.join(self.route)})")
+                    level = getattr(self.bounce, key)
+                    raise bad(f"bounce.{key.rstrip('_')}", f"{level!r} is not on the route "
+                              f"(expected one of {', '.join(self.route)})")
             if LEVELS.index(self.bounce.to) >= LEVELS.index(self.bounce.from_):
-                raise ValueError("bounce.to is not below bounce.from (expected a lower level)")
+                raise bad("bounce.to", "is not below bounce.from (expected a lower level)")
         return self
 
 
@@ -291,25 +309,32 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.warmup_days + self.cooldown_days >= self.horizon_days:
-            raise ValueError("warmup_days + cooldown_days leave no cohort "
-                             "(expected their sum below horizon_days)")
+            raise bad("cooldown_days", "warmup_days + cooldown_days leave no cohort "
+                      "(expected their sum below horizon_days)")
         if sum(c.weight for c in self.categories) <= 0:
-            raise ValueError("categories: all weights are zero (expected a positive weight)")
+            raise bad("categories", "all weights are zero (expected a positive weight)")
         names = [c.name for c in self.categories]
         if len(set(names)) != len(names):
-            raise ValueError("categories: duplicate names (expected each name once)")
+            raise bad("categories", "duplicate names (expected each name once)")
         for i, c in enumerate(self.categories):
             if c.department is not None and c.department >= self.district.departments:
-                raise ValueError(f"categories.{i}.department: {c.department} is out of range "
+                raise bad(f"categories.{i}.department", f"{c.department} is out of range "
                                  f"(expected 0 to {self.district.departments - 1})")
         for i, s in enumerate(self.arrivals.surges):
             for name in s.categories:
                 if name not in names:
-                    raise ValueError(f"arrivals.surges.{i}.categories: unknown category "
+                    raise bad(f"arrivals.surges.{i}.categories", f"unknown category "
                                      f"{name!r} (expected one of {', '.join(names)})")
         if self.process.grid_branches > self.district.grids:
-            raise ValueError(f"process.grid_branches: {self.process.grid_branches} exceeds "
+            raise bad("process.grid_branches", f"{self.process.grid_branches} exceeds "
                              f"district.grids {self.district.grids} (expected at most that)")
+        p = self.process
+        if p.route == ("grid",) and p.grid_branches < self.district.grids:
+            raise bad("process.route", "only grid, but some grids have no branch "
+                      "(expected a level above grid, or grid_branches equal to district.grids)")
+        if p.bounce.allowed and p.bounce.from_ == "leadership" and self.levels.leadership.meets:
+            raise bad("process.bounce.from", "the leading group's meetings resolve what they take "
+                      "(expected a level below leadership)")
         return self
 
     # ----------------------------------------------------------------------- derived
@@ -325,7 +350,8 @@ class Scenario(Frozen):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def with_overrides(self, overrides: dict[str, Any] | list[str], source: str = "--set") -> Scenario:
-        """A new scenario with dotted-path overrides applied and validated again."""
+        """A new scenario with dotted-path overrides applied to the resolved scenario (every
+        default filled in) and validated again."""
         return validate(apply_overrides(self.resolved(), overrides, source), source)
 
 
@@ -348,9 +374,8 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
         raise ScenarioError(source, where, f"not valid YAML: {problem}") from None
     if not isinstance(raw, dict):
         raise ScenarioError(source, "", "expected a mapping of scenario keys at the top level")
-    if overrides:
-        raw = apply_overrides(raw, overrides, source)
-    return validate(raw, source)
+    scenario = validate(raw, source)
+    return scenario.with_overrides(overrides, source) if overrides else scenario
 
 
 def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
@@ -411,8 +436,12 @@ def _index(part: str, node: list[Any], source: str, here: str) -> int:
 def _first_error(exc: ValidationError, source: str, raw: dict[str, Any]) -> ScenarioError:
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and _is_internal(p))]
+    message = _describe(err, raw, loc)
+    if KEYED in message:
+        _, key, message = message.split(KEYED)
+        loc = [*loc, *key.split(".")]
     path = ".".join("from" if p == "from_" else p for p in loc)
-    return ScenarioError(source, path or "(top level)", _describe(err, raw, loc))
+    return ScenarioError(source, path or "(top level)", message)
 
 
 def _is_internal(part: str) -> bool:
@@ -424,7 +453,7 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
     bounds = {"greater_than": "above", "greater_than_equal": "at least",
               "less_than": "below", "less_than_equal": "at most"}
     if kind == "extra_forbidden":
-        return f"unknown key (expected one of: {', '.join(_known_keys(loc))})"
+        return f"unknown key (expected one of: {', '.join(_known_keys(loc, raw))})"
     if kind == "missing":
         return "missing (a required key)"
     if kind in bounds:
@@ -456,8 +485,16 @@ def _length_rule(ctx: dict[str, Any]) -> str:
     return f"at least {low}" if low is not None else f"at most {high}"
 
 
-def _known_keys(loc: list[str]) -> list[str]:
+def _known_keys(loc: list[str], raw: dict[str, Any]) -> list[str]:
     """The keys allowed in the section that holds the unknown one."""
+    section: Any = raw
+    for part in loc[:-1]:
+        if isinstance(section, list) and part.isdigit() and int(part) < len(section):
+            section = section[int(part)]
+        else:
+            section = section.get(part, {}) if isinstance(section, dict) else {}
+    if isinstance(section, dict) and section.get("dist") in DIST_CLASSES:
+        return list(DIST_CLASSES[section["dist"]].model_fields)
     model: Any = Scenario
     for part in loc[:-1]:
         if part.isdigit() or model is None:

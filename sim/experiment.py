@@ -161,7 +161,8 @@ def _pool(scenario: Scenario, indices: list[int], jobs: int, events: bool) -> It
 
 def _dask(scenario: Scenario, indices: list[int], jobs: int | None, scheduler: str | None,
           events: bool) -> Iterator[Replication]:
-    from dask.distributed import Client, LocalCluster, as_completed as dask_completed
+    from dask.distributed import Client, LocalCluster
+    from dask.distributed import as_completed as dask_completed
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     cluster = None if address else LocalCluster(n_workers=jobs or os.cpu_count() or 1,

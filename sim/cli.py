@@ -1,0 +1,165 @@
+"""The ``govsim`` command: run scenarios, check them, and read the answers on a terminal.
+
+Bad input never shows a traceback: it gets one line naming the file, the key and what was
+expected, exit status 2, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from sim.config import Scenario, ScenarioError, load_scenario
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """A flag or argument the user got wrong."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def positive_int(flag: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag}: {text!r} is not a whole number "
+                                             "(expected a whole number >= 1)") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag}: {value} is out of range (expected >= 1)")
+        return value
+    return parse
+
+
+def seed_value(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"--seed: {text!r} is not valid (expected a whole number >= 0)")
+    return int(text)
+
+
+def add_scenario_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario key by dotted path, e.g. process.bounce.probability=0.3")
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replications", type=positive_int("--replications"), metavar="N",
+                   help="replications (default: the scenario's)")
+    p.add_argument("--seed", type=seed_value, metavar="S", help="seed (default: the scenario's)")
+    p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
+                   help="worker processes (default: the machine's cores; 1 runs in this process)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local process pool, or a Dask cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS, "
+                        "else a local cluster)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    add_scenario_options(p)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="govsim", description="Simulate how a district handles residents' problems.")
+    parser.add_argument("--version", action="version", version=f"govsim {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = sub.add_parser("run", help="run one scenario's replications and write its tables")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>/)")
+    p.add_argument("--events", action="store_true", help="also write events.parquet")
+    add_run_options(p)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("check", help="validate a scenario and print it with every default filled in")
+    p.add_argument("scenario", help="scenario YAML file")
+    add_scenario_options(p)
+    p.set_defaults(handler=cmd_check)
+    return parser
+
+
+def load(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line, with ``--set`` and ``--seed`` applied."""
+    scenario = load_scenario(args.scenario, args.overrides or None)
+    if getattr(args, "seed", None) is not None:
+        scenario = scenario.with_overrides({"seed": args.seed}, source="--seed")
+    return scenario
+
+
+def output_dir(given: str | None, default: Path) -> Path:
+    out = Path(given) if given else default
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} is a file (expected a folder)")
+    return out
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    sys.stdout.write(load(args).to_yaml())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.experiment import run
+
+    scenario = load(args)
+    out = output_dir(args.out, Path("runs") / scenario.name)
+    result = run(scenario, replications=args.replications, jobs=args.jobs, executor=args.executor,
+                 scheduler=args.scheduler, events=args.events, progress=not args.quiet)
+    result.save(out)
+    if not args.quiet:
+        print(format_summary(result.summary, scenario.name))
+        print(f"wrote {out}/ in {result.manifest['wall_seconds']:.1f} s")
+    return 0
+
+
+def format_summary(summary: object, title: str) -> str:
+    """The summary table as aligned text: KPI, mean and 95% interval."""
+    import pandas as pd
+
+    assert isinstance(summary, pd.DataFrame)
+    lines = [f"{title}: {int(summary['replications'].max())} replications, mean [95% CI]"]
+    width = max(len(k) for k in summary["kpi"])
+    for row in summary.itertuples():
+        if pd.isna(row.mean):
+            continue
+        ci = "" if pd.isna(row.ci_low) else f"  [{row.ci_low:.4g}, {row.ci_high:.4g}]"
+        lines.append(f"  {row.kpi:<{width}}  {row.mean:>10.4g}{ci}")
+    return "\n".join(lines)
+
+
+def _version() -> str:
+    from sim import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.handler(args))
+    except UsageError as exc:
+        return fail(re.sub(r"^argument (--[\w-]+): (?=\1)", "", str(exc)))
+    except ScenarioError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        print("govsim: interrupted", file=sys.stderr)
+        return 130
+
+
+def fail(message: str) -> int:
+    print(f"govsim: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,10 +19,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from sim.arrivals import draw_complaints, draw_pushdown
+from sim.arrivals import ComplaintStream, draw_complaints, draw_pushdown
 from sim.config import LEVELS, Scenario
 from sim.distributions import Sampler, Uniforms
 from sim.district import District
@@ -83,13 +84,19 @@ class World:
     """One replication of one scenario: build with streams, call ``run()`` once."""
 
     def __init__(self, scenario: Scenario, district: District, streams: Streams,
-                 replication: int = 0, record_events: bool = False) -> None:
+                 replication: int = 0, record_events: bool = False,
+                 complaints: ComplaintStream | None = None,
+                 pushdown: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """``complaints`` and ``pushdown`` (times, communities) replace the drawn streams:
+        for trace tests that need complaints at chosen times."""
         self.scenario, self.district, self.replication = scenario, district, replication
         self.env = simpy.Environment()
         self.horizon, self.warmup = scenario.horizon_days, scenario.warmup_days
         self.rules = Rules.of(scenario)
-        self.stream = draw_complaints(scenario, district, streams.child("arrivals", ARRIVAL_PURPOSES))
-        self.pushdown_day, self.pushdown_community = draw_pushdown(scenario, district, streams["pushdown"])
+        self.stream = complaints if complaints is not None else draw_complaints(
+            scenario, district, streams.child("arrivals", ARRIVAL_PURPOSES))
+        self.pushdown_day, self.pushdown_community = pushdown if pushdown is not None else draw_pushdown(
+            scenario, district, streams["pushdown"])
         self.uniform = Uniforms(streams["routing"])
         self.escalation = Sampler(scenario.process.escalation_delay, streams["escalation"])
         self.bounce_delay = Sampler(scenario.process.bounce.delay, streams["bounce"])

@@ -8,9 +8,12 @@ her patience runs out she gives up. Departments meanwhile push their own tasks o
 communities, which take staff time her problem needed.
 
 Each office is a unit with ``staff`` servers and a FIFO queue. The life of a complaint is a
-chain of SimPy timeouts with callbacks (arrive, queue, start, finish, pass on) rather than one
-generator process per complaint: the same events, without a process per resident. The model
-never decides where a complaint goes: it asks ``routing.decide`` and carries the answer out.
+chain of scheduled SimPy events with callbacks (arrive, start, finish, pass on) rather than
+one generator process per complaint: the same events, without a process per resident. A
+resident's patience is a deadline, checked whenever the complaint would move on (leaving a
+queue, arriving from a delay, finishing a step, at the horizon), so a withdrawal costs no
+event of its own and ends exactly at the deadline. The model never decides where a
+complaint goes: it asks ``routing.decide`` and carries the answer out.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
 from sim.arrivals import ComplaintStream, draw_complaints, draw_pushdown
 from sim.config import LEVELS, Scenario
@@ -39,20 +42,32 @@ RESOLVED, ABANDONED, OPEN = 0, 1, 2          # outcomes, as in records.OUTCOMES
 class Complaint:
     """One resident's problem and its state in the run."""
 
-    __slots__ = ("id", "arrival", "grid", "needs", "unclear", "department", "entry",
-                 "state", "expired", "outcome", "closed_day", "resolved_level",
+    __slots__ = ("id", "arrival", "grid", "needs", "unclear", "department", "deadline", "entry",
+                 "state", "outcome", "closed_day", "resolved_level",
                  "handoffs", "bounces", "contacts", "wait")
 
     def __init__(self, cid: int, arrival: float, grid: int, needs: int, unclear: bool,
-                 department: int) -> None:
+                 department: int, deadline: float) -> None:
         self.id, self.arrival, self.grid, self.needs = cid, arrival, grid, needs
-        self.unclear, self.department = unclear, department
+        self.unclear, self.department, self.deadline = unclear, department, deadline
         self.entry: Unit | None = None
-        self.state, self.expired, self.outcome = QUEUED, False, OPEN
+        self.state, self.outcome = QUEUED, OPEN
         self.closed_day, self.resolved_level = float("nan"), -1
         self.handoffs = self.bounces = 0
         self.contacts = 1
         self.wait = 0.0
+
+
+class Wake:
+    """An already-triggered SimPy event carrying one callback: what ``Environment.run`` uses
+    for its own ``until`` event, and lighter than a ``Timeout`` for the model's many steps."""
+
+    __slots__ = ("callbacks", "_ok", "_value")
+
+    def __init__(self, callback: Callable[[Any], None]) -> None:
+        self.callbacks = [callback]
+        self._ok = True
+        self._value = None
 
 
 class LevelStats:
@@ -100,7 +115,7 @@ class World:
         self.uniform = Uniforms(streams["routing"])
         self.escalation = Sampler(scenario.process.escalation_delay, streams["escalation"])
         self.bounce_delay = Sampler(scenario.process.bounce.delay, streams["bounce"])
-        self.pushdown_work = Sampler(scenario.process.pushdown.work, streams["pushdown"])
+        self.pushdown_work = Sampler(scenario.process.pushdown.work, streams["pushdown.work"])
         self.levels, self.units = self._build_units(streams)
         self.community_of_grid = district.community_of_grid.tolist()
         self.street_of_grid = district.street_of_grid.tolist()
@@ -111,6 +126,12 @@ class World:
         self.tasks_first = p.pushdown.priority == "first"
         self.follow_up = scenario.residents.follow_up_every_days
         self.complaints: list[Complaint] = []
+        self.meeting: deque[tuple[int, Complaint | None, float]] = deque()
+        self._schedule = self.env.schedule
+        self._arrivals = (self.stream.day.tolist(), self.stream.grid.tolist(), self.stream.needs.tolist(),
+                          self.stream.unclear.tolist(), self.stream.department.tolist(),
+                          self.stream.patience.tolist(), self.stream.duplicates.tolist())
+        self._tasks = (self.pushdown_day.tolist(), self.pushdown_community.tolist())
         self.events: list[tuple[int, float, int, int, int]] | None = [] if record_events else None
 
     def _build_units(self, streams: Streams) -> tuple[list[LevelStats], list[list[Unit]]]:
@@ -130,58 +151,60 @@ class World:
     # ------------------------------------------------------------------ running
     def run(self) -> ReplicationRecords:
         """Simulate to the horizon and hand back the records."""
+        self._next_arrival = self._next_task = 0
         if len(self.stream):
-            self._at(float(self.stream.day[0]), self._arrive)
+            self._at(self._arrivals[0][0], self._arrive)
         if len(self.pushdown_day):
-            self._at(float(self.pushdown_day[0]), self._push_down)
+            self._at(self._tasks[0][0], self._push_down)
         leadership = self.scenario.levels.leadership
         if leadership.meets:
-            self.meeting: deque[tuple[int, Complaint | None, float]] = deque()
             self._after(leadership.meeting_every_days, self._meet)
-        self._next_arrival = self._next_task = 0
         self.env.run(until=self.horizon)
-        self._close_queues()
+        self._close_at_horizon()
+        if self.events is not None:
+            self.events.sort(key=lambda e: e[1])       # withdrawals are logged when found
         return ReplicationRecords.from_world(self)
 
     def _after(self, delay: float, callback: Callable[[Any], None]) -> None:
-        Timeout(self.env, delay).callbacks.append(callback)
+        self._schedule(Wake(callback), NORMAL, delay)
 
     def _at(self, day: float, callback: Callable[[Any], None]) -> None:
         self._after(max(day - self.env.now, 0.0), callback)
 
-    def _log(self, c: Complaint, activity: Activity, level: int, unit: int) -> None:
+    def _log(self, c: Complaint, activity: Activity, level: int, unit: int,
+             day: float | None = None) -> None:
         if self.events is not None:
-            self.events.append((c.id, self.env.now, activity, level, unit))
+            self.events.append((c.id, self.env.now if day is None else day, activity, level, unit))
 
     # ------------------------------------------------------------------ arrivals
     def _arrive(self, _: Any) -> None:
-        i, s = self._next_arrival, self.stream
-        c = Complaint(i, self.env.now, int(s.grid[i]), int(s.needs[i]), bool(s.unclear[i]),
-                      int(s.department[i]))
+        i = self._next_arrival
+        day, grid, needs, unclear, department, patience, duplicates = self._arrivals
+        now = self.env.now
+        c = Complaint(i, now, grid[i], needs[i], unclear[i], department[i], now + patience[i])
         self.complaints.append(c)
         route = self.rules.route
         entry_level = route[1] if route[0] == GRID and not self.branch[c.grid] else route[0]
         c.entry = self.unit_of(entry_level, c)
         self._log(c, Activity.ARRIVE, entry_level, c.entry.index)
         self._visit(c, c.entry)
-        for _ in range(int(s.duplicates[i])):
+        for _ in range(duplicates[i]):
             c.contacts += 1
             self._enqueue(c.entry, CONTACT, c)
-        patience = float(s.patience[i])
-        if c.arrival + patience < self.horizon:
-            self._after(patience, lambda _, c=c: self._give_up(c))
-        if self.follow_up is not None and c.arrival + self.follow_up < self.horizon:
-            self._after(self.follow_up, lambda _, c=c: self._contact_again(c))
+        follow_up = self.follow_up
+        if follow_up is not None and now + follow_up < min(self.horizon, c.deadline):
+            self._after(follow_up, lambda _, c=c: self._contact_again(c))
         self._next_arrival = i + 1
-        if i + 1 < len(s):
-            self._at(float(s.day[i + 1]), self._arrive)
+        if i + 1 < len(day):
+            self._at(day[i + 1], self._arrive)
 
     def _push_down(self, _: Any) -> None:
         i = self._next_task
-        self._enqueue(self.units[1][int(self.pushdown_community[i])], TASK, None)
+        day, community = self._tasks
+        self._enqueue(self.units[1][community[i]], TASK, None)
         self._next_task = i + 1
-        if i + 1 < len(self.pushdown_day):
-            self._at(float(self.pushdown_day[i + 1]), self._push_down)
+        if i + 1 < len(day):
+            self._at(day[i + 1], self._push_down)
 
     def unit_of(self, level: int, c: Complaint) -> Unit:
         """The unit of ``level`` responsible for the complaint's grid or department."""
@@ -196,14 +219,20 @@ class World:
         return self.units[level][0]
 
     # ------------------------------------------------------------------ residents
-    def _give_up(self, c: Complaint) -> None:
-        """Patience ran out: withdraw now, or when the step a unit is working on ends."""
+    def _gone(self, c: Complaint) -> bool:
+        """Closed, or the resident's patience ran out while waiting (then withdrawn now, as
+        of the deadline)."""
         if c.state == CLOSED:
-            return
-        if c.state == SERVICE:
-            c.expired = True
-            return
-        self._close(c, ABANDONED, -1)
+            return True
+        if self.env.now < c.deadline:
+            return False
+        self._give_up(c)
+        return True
+
+    def _give_up(self, c: Complaint) -> None:
+        """Withdraw the complaint as of its deadline (it was waiting, delayed or stalled)."""
+        c.state, c.outcome, c.closed_day = CLOSED, ABANDONED, c.deadline
+        self._log(c, Activity.ABANDON, -1, -1, day=c.deadline)
 
     def _contact_again(self, c: Complaint) -> None:
         if c.state == CLOSED:
@@ -211,11 +240,12 @@ class World:
         c.contacts += 1
         self._log(c, Activity.FOLLOW_UP, c.entry.level.index, c.entry.index)
         self._enqueue(c.entry, CONTACT, c)
-        if self.env.now + self.follow_up < self.horizon:
+        if self.env.now + self.follow_up < min(self.horizon, c.deadline):
             self._after(self.follow_up, lambda _: self._contact_again(c))
 
     def _close(self, c: Complaint, outcome: int, level: int, unit: int = -1) -> None:
-        c.state, c.outcome, c.closed_day, c.resolved_level = CLOSED, outcome, self.env.now, level
+        c.state, c.outcome, c.closed_day = CLOSED, outcome, self.env.now
+        c.resolved_level = level if outcome == RESOLVED else -1
         self._log(c, Activity.RESOLVE if outcome == RESOLVED else Activity.ABANDON, level, unit)
 
     # ------------------------------------------------------------------ units
@@ -238,7 +268,8 @@ class World:
 
     def _start(self, unit: Unit, kind: int, c: Complaint | None, queued: float) -> None:
         now, level = self.env.now, unit.level
-        level.queue_days += self._in_window(queued, now)
+        if queued < now:
+            level.queue_days += self._in_window(queued, now)
         action = Action.RESOLVE
         if kind == VISIT:
             c.wait += now - queued
@@ -265,18 +296,25 @@ class World:
     def _serve_next(self, unit: Unit) -> None:
         while unit.busy < unit.staff and (unit.front or unit.queue):
             kind, c, queued = (unit.front or unit.queue).popleft()
-            if c is not None and c.state == CLOSED:      # withdrawn while waiting
-                unit.level.queue_days += self._in_window(queued, c.closed_day)
+            if c is not None and self._gone(c):           # withdrawn while waiting
+                self._left_queue(unit.level, kind, c, queued)
                 continue
             self._start(unit, kind, c, queued)
+
+    def _left_queue(self, level: LevelStats, kind: int, c: Complaint, queued: float) -> None:
+        """Account for waiting that ended when the resident gave up (or the case closed)."""
+        end = min(c.closed_day, self.horizon) if c.state == CLOSED else self.horizon
+        level.queue_days += self._in_window(queued, end)
+        if kind == VISIT and end > queued:
+            c.wait += end - queued
 
     def _carry_out(self, c: Complaint, unit: Unit, action: Action) -> None:
         """Do what routing decided when the step began."""
         level = unit.level.index
         if action == Action.RESOLVE:
             self._close(c, RESOLVED, level, unit.index)
-        elif c.expired:
-            self._close(c, ABANDONED, -1)
+        elif self.env.now >= c.deadline:                  # gave up while this step ran
+            self._close(c, ABANDONED, level, unit.index)
         elif action == Action.ESCALATE:
             delay = self.escalation()
             if level == GRID and self.guided[c.grid]:
@@ -297,7 +335,7 @@ class World:
         self._after(delay, lambda _: self._hand_over(c, target))
 
     def _hand_over(self, c: Complaint, unit: Unit) -> None:
-        if c.state == CLOSED:                              # gave up on the way
+        if self._gone(c):                                  # gave up on the way
             return
         self._log(c, Activity.HANDOFF, unit.level.index, unit.index)
         self._visit(c, unit)
@@ -312,9 +350,9 @@ class World:
         if now >= self.warmup:
             group.meetings += 1
         while self.meeting and taken < limit:
-            _, c, queued = self.meeting.popleft()
-            if c.state == CLOSED:
-                group.queue_days += self._in_window(queued, c.closed_day)
+            kind, c, queued = self.meeting.popleft()
+            if self._gone(c):
+                self._left_queue(group, kind, c, queued)
                 continue
             group.queue_days += self._in_window(queued, now)
             c.wait += now - queued
@@ -331,13 +369,16 @@ class World:
         """Length of [start, end] inside the measurement window [warmup, horizon]."""
         return max(0.0, min(end, self.horizon) - max(start, self.warmup))
 
-    def _close_queues(self) -> None:
-        """Queue time of work still waiting at the horizon."""
+    def _close_at_horizon(self) -> None:
+        """Settle what is still waiting at the horizon: queue time, and residents whose
+        patience ran out before it while their complaint waited, was delayed or stalled."""
+        for c in self.complaints:
+            if c.state != CLOSED and c.state != SERVICE and c.deadline < self.horizon:
+                self._give_up(c)
         waiting = [(u.level, j) for row in self.units for u in row for j in (*u.front, *u.queue)]
-        if self.scenario.levels.leadership.meets:
-            waiting += [(self.levels[LEADERSHIP], j) for j in self.meeting]
+        waiting += [(self.levels[LEADERSHIP], j) for j in self.meeting]
         for level, (kind, c, queued) in waiting:
-            end = c.closed_day if c is not None and c.state == CLOSED else self.horizon
-            level.queue_days += self._in_window(queued, end)
-            if kind == VISIT and c.state != CLOSED:
-                c.wait += self.horizon - queued
+            if c is None:
+                level.queue_days += self._in_window(queued, self.horizon)
+            else:
+                self._left_queue(level, kind, c, queued)

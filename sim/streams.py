@@ -17,6 +17,7 @@ ARRIVAL_PURPOSES = ("times", "counts", "overdispersion", "grid", "category", "ne
 REPLICATION_PURPOSES = (
     "arrivals", "routing", "residents", "pushdown", "escalation", "bounce", "survey",
     *(f"{level}.{kind}" for level in LEVELS for kind in ("handle", "resolve")),
+    "pushdown.work",
 )
 DISTRICT_PURPOSES = ("population", "branches")
 DISTRICT_KEY = 2**31 - 1
@@ -29,9 +30,14 @@ class Streams:
     def __init__(self, seq: np.random.SeedSequence, purposes: tuple[str, ...]) -> None:
         self.seq = seq
         self._children = dict(zip(purposes, seq.spawn(len(purposes))))
+        self._generators: dict[str, np.random.Generator] = {}
 
     def __getitem__(self, purpose: str) -> np.random.Generator:
-        return np.random.default_rng(self._children[purpose])
+        """The generator of ``purpose``: the same object on every call, so two users of one
+        purpose share its stream instead of drawing the same numbers twice."""
+        if purpose not in self._generators:
+            self._generators[purpose] = np.random.default_rng(self._children[purpose])
+        return self._generators[purpose]
 
     def child(self, purpose: str, purposes: tuple[str, ...]) -> Streams:
         return Streams(self._children[purpose], purposes)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.config import LEVELS, Scenario
 from sim.records import ReplicationRecords
@@ -95,6 +94,8 @@ def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, 
     mean = float(x.mean())
     if n == 1:
         return mean, float("nan"), float("nan"), float("nan"), 1
+    from scipy import stats  # imported here: a third of the package's import time
+
     std = float(x.std(ddof=1))
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * std / np.sqrt(n)
     return mean, std, mean - half, mean + half, n

@@ -128,9 +128,14 @@ class World:
         self.complaints: list[Complaint] = []
         self.meeting: deque[tuple[int, Complaint | None, float]] = deque()
         self._schedule = self.env.schedule
-        self._arrivals = (self.stream.day.tolist(), self.stream.grid.tolist(), self.stream.needs.tolist(),
-                          self.stream.unclear.tolist(), self.stream.department.tolist(),
-                          self.stream.patience.tolist(), self.stream.duplicates.tolist())
+        self._meets = scenario.levels.leadership.meets
+        route = self.rules.route
+        self._entry_level = [route[1] if route[0] == GRID and not b else route[0] for b in self.branch]
+        # The complaint stream as plain lists: indexing numpy arrays one item at a time is slow.
+        stream = self.stream
+        self._day, self._grid, self._needs = stream.day.tolist(), stream.grid.tolist(), stream.needs.tolist()
+        self._unclear, self._department = stream.unclear.tolist(), stream.department.tolist()
+        self._patience, self._duplicates = stream.patience.tolist(), stream.duplicates.tolist()
         self._tasks = (self.pushdown_day.tolist(), self.pushdown_community.tolist())
         self.events: list[tuple[int, float, int, int, int]] | None = [] if record_events else None
 
@@ -153,7 +158,7 @@ class World:
         """Simulate to the horizon and hand back the records."""
         self._next_arrival = self._next_task = 0
         if len(self.stream):
-            self._at(self._arrivals[0][0], self._arrive)
+            self._at(self._day[0], self._arrive)
         if len(self.pushdown_day):
             self._at(self._tasks[0][0], self._push_down)
         leadership = self.scenario.levels.leadership
@@ -169,7 +174,8 @@ class World:
         self._schedule(Wake(callback), NORMAL, delay)
 
     def _at(self, day: float, callback: Callable[[Any], None]) -> None:
-        self._after(max(day - self.env.now, 0.0), callback)
+        delay = day - self.env.now
+        self._schedule(Wake(callback), NORMAL, delay if delay > 0.0 else 0.0)
 
     def _log(self, c: Complaint, activity: Activity, level: int, unit: int,
              day: float | None = None) -> None:
@@ -178,25 +184,25 @@ class World:
 
     # ------------------------------------------------------------------ arrivals
     def _arrive(self, _: Any) -> None:
-        i = self._next_arrival
-        day, grid, needs, unclear, department, patience, duplicates = self._arrivals
-        now = self.env.now
-        c = Complaint(i, now, grid[i], needs[i], unclear[i], department[i], now + patience[i])
+        i, now = self._next_arrival, self.env.now
+        grid = self._grid[i]
+        c = Complaint(i, now, grid, self._needs[i], self._unclear[i], self._department[i],
+                      now + self._patience[i])
         self.complaints.append(c)
-        route = self.rules.route
-        entry_level = route[1] if route[0] == GRID and not self.branch[c.grid] else route[0]
-        c.entry = self.unit_of(entry_level, c)
-        self._log(c, Activity.ARRIVE, entry_level, c.entry.index)
-        self._visit(c, c.entry)
-        for _ in range(duplicates[i]):
+        level = self._entry_level[grid]
+        c.entry = unit = self.unit_of(level, c)
+        self._log(c, Activity.ARRIVE, level, unit.index)
+        self._visit(c, unit)
+        for _ in range(self._duplicates[i]):
             c.contacts += 1
-            self._enqueue(c.entry, CONTACT, c)
+            self._enqueue(unit, CONTACT, c)
         follow_up = self.follow_up
         if follow_up is not None and now + follow_up < min(self.horizon, c.deadline):
             self._after(follow_up, lambda _, c=c: self._contact_again(c))
-        self._next_arrival = i + 1
-        if i + 1 < len(day):
-            self._at(day[i + 1], self._arrive)
+        i += 1
+        self._next_arrival = i
+        if i < len(self._day):
+            self._schedule(Wake(self._arrive), NORMAL, self._day[i] - now)
 
     def _push_down(self, _: Any) -> None:
         i = self._next_task
@@ -250,7 +256,7 @@ class World:
 
     # ------------------------------------------------------------------ units
     def _visit(self, c: Complaint, unit: Unit) -> None:
-        if unit.level.index == LEADERSHIP and self.scenario.levels.leadership.meets:
+        if self._meets and unit.level.index == LEADERSHIP:
             c.state = QUEUED
             self.meeting.append((VISIT, c, self.env.now))
             self._log(c, Activity.QUEUE, LEADERSHIP, 0)
@@ -267,9 +273,10 @@ class World:
         (unit.front if kind == TASK and self.tasks_first else unit.queue).append((kind, c, self.env.now))
 
     def _start(self, unit: Unit, kind: int, c: Complaint | None, queued: float) -> None:
+        """A staff member takes the work: decide, draw its duration, book the time."""
         now, level = self.env.now, unit.level
         if queued < now:
-            level.queue_days += self._in_window(queued, now)
+            level.queue_days += now - queued if queued >= self.warmup else self._in_window(queued, now)
         action = Action.RESOLVE
         if kind == VISIT:
             c.wait += now - queued
@@ -282,10 +289,13 @@ class World:
             duration = level.handle()
         else:
             duration = self.pushdown_work()
-            level.pushdown_days += self._in_window(now, now + duration)
-        level.busy_days += self._in_window(now, now + duration)
+        end = now + duration
+        busy = duration if now >= self.warmup and end <= self.horizon else self._in_window(now, end)
+        level.busy_days += busy
+        if kind == TASK:
+            level.pushdown_days += busy
         unit.busy += 1
-        self._after(duration, lambda _: self._finish(unit, kind, c, action))
+        self._schedule(Wake(lambda _: self._finish(unit, kind, c, action)), NORMAL, duration)
 
     def _finish(self, unit: Unit, kind: int, c: Complaint | None, action: Action) -> None:
         unit.busy -= 1

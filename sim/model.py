@@ -127,6 +127,8 @@ class World:
         self.follow_up = scenario.residents.follow_up_every_days
         self.complaints: list[Complaint] = []
         self.meeting: deque[tuple[int, Complaint | None, float]] = deque()
+        self._calls: deque[tuple[float, Complaint]] = deque()   # follow-up calls, due in order
+        self._call_booked = False
         self._schedule = self.env.schedule
         self._meets = scenario.levels.leadership.meets
         route = self.rules.route
@@ -196,9 +198,7 @@ class World:
         for _ in range(self._duplicates[i]):
             c.contacts += 1
             self._enqueue(unit, CONTACT, c)
-        follow_up = self.follow_up
-        if follow_up is not None and now + follow_up < min(self.horizon, c.deadline):
-            self._after(follow_up, lambda _, c=c: self._contact_again(c))
+        self._remind(c)
         i += 1
         self._next_arrival = i
         if i < len(self._day):
@@ -240,14 +240,37 @@ class World:
         c.state, c.outcome, c.closed_day = CLOSED, ABANDONED, c.deadline
         self._log(c, Activity.ABANDON, -1, -1, day=c.deadline)
 
-    def _contact_again(self, c: Complaint) -> None:
-        if c.state == CLOSED:
-            return
-        c.contacts += 1
-        self._log(c, Activity.FOLLOW_UP, c.entry.level.index, c.entry.index)
-        self._enqueue(c.entry, CONTACT, c)
-        if self.env.now + self.follow_up < min(self.horizon, c.deadline):
-            self._after(self.follow_up, lambda _: self._contact_again(c))
+    def _remind(self, c: Complaint) -> None:
+        """Book the resident's next call, ``follow_up_every_days`` from now, if they will
+        still be waiting then.
+
+        Calls are due in the order they are booked (every resident waits the same interval),
+        so one FIFO holds them and one scheduled event, for the earliest, serves them all;
+        residents whose complaint closed meanwhile are dropped without an event."""
+        due = self.env.now + self.follow_up if self.follow_up is not None else self.horizon
+        if due < self.horizon and due < c.deadline:
+            self._calls.append((due, c))
+            self._wake_for_calls()
+
+    def _wake_for_calls(self) -> None:
+        if self._calls and not self._call_booked:
+            self._call_booked = True
+            self._at(self._calls[0][0], self._call_back)
+
+    def _call_back(self, _: Any) -> None:
+        """Residents due now contact their entry unit again; then wait for the next one due."""
+        calls, now = self._calls, self.env.now
+        self._call_booked = False
+        while calls and calls[0][0] <= now:
+            _, c = calls.popleft()
+            if c.state != CLOSED:
+                c.contacts += 1
+                self._log(c, Activity.FOLLOW_UP, c.entry.level.index, c.entry.index)
+                self._enqueue(c.entry, CONTACT, c)
+                self._remind(c)
+        while calls and calls[0][1].state == CLOSED:
+            calls.popleft()
+        self._wake_for_calls()
 
     def _close(self, c: Complaint, outcome: int, level: int, unit: int = -1) -> None:
         c.state, c.outcome, c.closed_day = CLOSED, outcome, self.env.now

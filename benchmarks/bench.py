@@ -50,7 +50,6 @@ class Case:
     """One program to time: its command line and what the report needs to know about it."""
 
     key: str
-    group: str                       # "mmc", "shibei" or "jobs"
     argv: tuple[str, ...]            # "{out}" stands for a fresh, empty output folder
     info: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -73,7 +72,7 @@ def python(*args: str) -> tuple[str, ...]:
 def mmc_cases(customers: int) -> list[Case]:
     size = ("--customers", str(customers), "--lam", str(LAM), "--mu", str(MU),
             "--servers", str(SERVERS))
-    return [Case(name, "mmc", python(str(HERE / f"mmc_{name}.py"), *size))
+    return [Case(name, python(str(HERE / f"mmc_{name}.py"), *size))
             for name in ("simpy", "govsim", "ciw")]
 
 
@@ -84,7 +83,7 @@ def shibei_cases(overrides: tuple[str, ...]) -> list[Case]:
         path = f"scenarios/{name}.yaml"
         for events in (False, True):
             flag = ("--events",) if events else ()
-            cases.append(Case(name + (" +events" if events else ""), "shibei",
+            cases.append(Case(name + (" +events" if events else ""),
                               python(str(HERE / "replicate.py"), path, *flag, *sets),
                               {"scenario": name, "path": path, "events": events}))
     return cases
@@ -92,10 +91,9 @@ def shibei_cases(overrides: tuple[str, ...]) -> list[Case]:
 
 def jobs_cases(scenario: str, replications: int, overrides: tuple[str, ...]) -> list[Case]:
     sets = tuple(a for o in overrides for a in ("--set", o))
-    return [Case(f"{scenario} x{replications} --jobs {jobs}", "jobs",
+    return [Case(f"{scenario} x{replications} --jobs {jobs}",
                  python("-m", "sim", "run", f"scenarios/{scenario}.yaml", "--replications",
-                        str(replications), "--jobs", str(jobs), "--quiet", "--out", "{out}", *sets),
-                 {"jobs": jobs})
+                        str(replications), "--jobs", str(jobs), "--quiet", "--out", "{out}", *sets))
             for jobs in (1, 2)]
 
 

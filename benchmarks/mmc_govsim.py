@@ -1,0 +1,76 @@
+"""M/M/c in govsim: one department with ``c`` staff, everything recorded as usual.
+
+The degenerate scenario of DESIGN section 8: one grid in one community on one street, a
+single department, a single category that only the department can resolve, exponential
+resolve times, and everything else switched off (no grid branches, guides, bounces,
+duplicate contacts, push-down tasks, impatient or calling residents). Complaints arrive at
+``lambda`` per day (1,000 residents at ``lambda`` per 1,000 a day) for ``customers / lambda``
+days. The replication runs through ``sim.experiment.simulate``, the same call a run makes
+for each replication: complaint table, KPIs, utilization and the conservation check
+included. Prints one JSON line: complaints, mean wait (the ``wait_days_mean`` KPI), seconds
+inside Python.
+
+    python benchmarks/mmc_govsim.py --customers 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from sim.config import Scenario, validate
+from sim.experiment import simulate
+
+WARMUP_DAYS = 10.0
+
+
+def mmc_scenario(customers: int, lam: float, mu: float, servers: int, seed: int) -> Scenario:
+    """The scenario that reduces govsim to one M/M/c queue at one department."""
+    raw: dict[str, Any] = {
+        "name": "mmc-bench",
+        "seed": seed,
+        "horizon_days": customers / lam,
+        "warmup_days": WARMUP_DAYS,
+        "cooldown_days": 0,
+        "replications": 1,
+        "district": {"streets": 1, "communities": 1, "grids": 1, "population": 1000,
+                     "population_cv": 0, "departments": 1},
+        "arrivals": {"per_1000_residents_per_day": lam},
+        "categories": [{"name": "q", "weight": 1, "needs": {"department": 1}, "unclear": 0}],
+        "levels": {
+            "department": {"staff": servers, "handle": {"dist": "exponential", "mean": 1 / mu},
+                           "resolve": {"dist": "exponential", "mean": 1 / mu}},
+            # ordinary staff instead of weekly meetings: a lone queue has no meeting ticks
+            "leadership": {"staff": 1, "handle": {"dist": "fixed", "value": 0},
+                           "resolve": {"dist": "fixed", "value": 0}},
+        },
+        "process": {"route": ["department"], "grid_branches": 0, "guides": 0,
+                    "escalation_delay": {"dist": "fixed", "value": 0},
+                    "bounce": {"allowed": False}, "duplicate_contacts": 0,
+                    "pushdown": {"tasks_per_community_per_day": 0}},
+        "residents": {"patience": None, "follow_up_every_days": None},
+    }
+    return validate(raw, "mmc-bench")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--lam", type=float, default=3.6, help="arrivals per day")
+    parser.add_argument("--mu", type=float, default=1.0, help="services per staff member per day")
+    parser.add_argument("--servers", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    scenario = mmc_scenario(args.customers, args.lam, args.mu, args.servers, args.seed)
+    rep = simulate(scenario, 0)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"customers": len(rep.complaints), "mean_wait": rep.kpis["wait_days_mean"],
+                      "seconds": round(seconds, 4)}))
+
+
+if __name__ == "__main__":
+    main()

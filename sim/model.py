@@ -42,7 +42,7 @@ RESOLVED, ABANDONED, OPEN = 0, 1, 2          # outcomes, as in records.OUTCOMES
 class Complaint:
     """One resident's problem and its state in the run."""
 
-    __slots__ = ("id", "arrival", "grid", "needs", "unclear", "department", "deadline", "entry",
+    __slots__ = ("id", "arrival", "grid", "needs", "unclear", "department", "deadline", "entry", "at",
                  "state", "outcome", "closed_day", "resolved_level",
                  "handoffs", "bounces", "contacts", "wait")
 
@@ -50,7 +50,8 @@ class Complaint:
                  department: int, deadline: float) -> None:
         self.id, self.arrival, self.grid, self.needs = cid, arrival, grid, needs
         self.unclear, self.department, self.deadline = unclear, department, deadline
-        self.entry: Unit | None = None
+        self.entry: Unit | None = None     # where the resident brought it, and calls back
+        self.at: Unit | None = None        # the unit it was last sent to
         self.state, self.outcome = QUEUED, OPEN
         self.closed_day, self.resolved_level = float("nan"), -1
         self.handoffs = self.bounces = 0
@@ -226,19 +227,21 @@ class World:
 
     # ------------------------------------------------------------------ residents
     def _gone(self, c: Complaint) -> bool:
-        """Closed, or the resident's patience ran out while waiting (then withdrawn now, as
-        of the deadline)."""
+        """Closed, or the resident's patience has run out. A complaint that was waiting,
+        delayed or stalled is then withdrawn, as of the deadline; one a unit is working on
+        ends when that step ends (``_carry_out``)."""
         if c.state == CLOSED:
             return True
         if self.env.now < c.deadline:
             return False
-        self._give_up(c)
+        if c.state != SERVICE:
+            self._give_up(c)
         return True
 
     def _give_up(self, c: Complaint) -> None:
         """Withdraw the complaint as of its deadline (it was waiting, delayed or stalled)."""
         c.state, c.outcome, c.closed_day = CLOSED, ABANDONED, c.deadline
-        self._log(c, Activity.ABANDON, -1, -1, day=c.deadline)
+        self._log(c, Activity.ABANDON, c.at.level.index, c.at.index, day=c.deadline)
 
     def _remind(self, c: Complaint) -> None:
         """Book the resident's next call, ``follow_up_every_days`` from now, if they will
@@ -279,6 +282,7 @@ class World:
 
     # ------------------------------------------------------------------ units
     def _visit(self, c: Complaint, unit: Unit) -> None:
+        c.at = unit
         if self._meets and unit.level.index == LEADERSHIP:
             c.state = QUEUED
             self.meeting.append((VISIT, c, self.env.now))
@@ -287,6 +291,8 @@ class World:
         self._enqueue(unit, VISIT, c)
 
     def _enqueue(self, unit: Unit, kind: int, c: Complaint | None) -> None:
+        if unit.staff == 0:            # the leading group in meeting mode takes no calls
+            return
         if unit.busy < unit.staff:
             self._start(unit, kind, c, self.env.now)
             return
@@ -336,7 +342,7 @@ class World:
 
     def _left_queue(self, level: LevelStats, kind: int, c: Complaint, queued: float) -> None:
         """Account for waiting that ended when the resident gave up (or the case closed)."""
-        end = min(c.closed_day, self.horizon) if c.state == CLOSED else self.horizon
+        end = min(c.closed_day if c.state == CLOSED else self.horizon, c.deadline, self.horizon)
         level.queue_days += self._in_window(queued, end)
         if kind == VISIT and end > queued:
             c.wait += end - queued
@@ -355,7 +361,9 @@ class World:
             self._pass_on(c, self.rules.next_level[level], delay, Activity.ESCALATE, unit)
         elif action == Action.BOUNCE:
             c.bounces += 1
-            self._pass_on(c, self.rules.bounce_to, self.bounce_delay(), Activity.BOUNCE, unit)
+            # back to bounce.to, or to where it entered if it never passed that level
+            back = max(self.rules.bounce_to, c.entry.level.index)
+            self._pass_on(c, back, self.bounce_delay(), Activity.BOUNCE, unit)
         else:
             c.state = STALLED
             self._log(c, Activity.STALL, level, unit.index)

@@ -69,21 +69,24 @@ def dodges(rules: Rules, level: int, unclear: bool, uniform: Callable[[], float]
     return unclear and uniform() < rules.bounce_probability
 
 
-def bounce_or_stall(rules: Rules, bounces: int) -> Action:
-    """Send it back down, unless it has already gone back and forth ``max_rounds`` times."""
-    return Action.BOUNCE if bounces < rules.max_rounds else Action.STALL
+def worn_out(rules: Rules, bounces: int) -> bool:
+    """After ``max_rounds`` bounces the back and forth ends: the complaint is left lying."""
+    return bounces >= rules.max_rounds
 
 
 def decide(rules: Rules, level: int, needs: int, unclear: bool, bounces: int, guided: bool,
            uniform: Callable[[], float]) -> Action:
     """The routing decision for a complaint a unit of ``level`` is about to work on."""
     at_bounce_level = rules.bounce_allowed and level == rules.bounce_from
-    if at_bounce_level and dodges(rules, level, unclear, uniform):
-        return bounce_or_stall(rules, bounces)
+    if at_bounce_level:
+        if worn_out(rules, bounces):
+            return Action.STALL
+        if dodges(rules, level, unclear, uniform):
+            return Action.BOUNCE
     if can_resolve(rules, level, needs, guided, uniform):
         return Action.RESOLVE
     if rules.next_level[level] >= 0:
         return Action.ESCALATE
-    if at_bounce_level:
-        return bounce_or_stall(rules, bounces)
+    if at_bounce_level:                      # nowhere higher to go: always sent back
+        return Action.BOUNCE
     return Action.STALL

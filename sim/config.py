@@ -15,16 +15,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 LEVELS: tuple[str, ...] = ("grid", "community", "street", "department", "platform", "leadership")
 """The levels of the hierarchy, bottom to top; a complaint's ``needs`` is one of these."""
 
 LevelName = Literal["grid", "community", "street", "department", "platform", "leadership"]
 PROB_TOL = 1e-9
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegFloat = Annotated[float, Field(ge=0)]
-Probability = Annotated[float, Field(ge=0, le=1)]
+# Strict: "5" is not a number and true is not 1; a YAML integer is still a valid float.
+Number = Annotated[float, Strict()]
+PositiveFloat = Annotated[float, Strict(), Field(gt=0)]
+NonNegFloat = Annotated[float, Strict(), Field(ge=0)]
+Probability = Annotated[float, Strict(), Field(ge=0, le=1)]
+Flag = Annotated[bool, Strict()]
+Text = Annotated[str, Strict()]
+AtLeastOne = Annotated[int, Strict(), Field(ge=1)]
+AtLeastZero = Annotated[int, Strict(), Field(ge=0)]
+
 
 
 class ScenarioError(ValueError):
@@ -47,7 +54,7 @@ KEYED = "\x1f"
 class Frozen(BaseModel):
     """Base of every scenario section: unknown keys are errors, values never change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -124,12 +131,12 @@ def logn(mean: float, cv: float) -> Lognormal:
 
 # --------------------------------------------------------------------------- sections
 class District(Frozen):
-    streets: Annotated[int, Field(ge=1)] = 22
-    communities: Annotated[int, Field(ge=1)] = 137
-    grids: Annotated[int, Field(ge=1)] = 1064
-    population: Annotated[int, Field(ge=1)] = 1_100_000
+    streets: AtLeastOne = 22
+    communities: AtLeastOne = 137
+    grids: AtLeastOne = 1064
+    population: AtLeastOne = 1_100_000
     population_cv: NonNegFloat = 0.3
-    departments: Annotated[int, Field(ge=1)] = 29
+    departments: AtLeastOne = 29
 
     @model_validator(mode="after")
     def _nested(self) -> District:
@@ -164,11 +171,11 @@ class Arrivals(Frozen):
 
 
 class Category(Frozen):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     weight: NonNegFloat
     needs: dict[LevelName, Probability]
     unclear: Probability = 0.0
-    department: Annotated[int, Field(ge=0)] | None = None
+    department: AtLeastZero | None = None
 
     @model_validator(mode="after")
     def _needs_sum(self) -> Category:
@@ -181,7 +188,7 @@ class Category(Frozen):
 class Level(Frozen):
     """A level served by staff: each unit of the level has ``staff`` servers."""
 
-    staff: Annotated[int, Field(ge=1)]
+    staff: AtLeastOne
     handle: Distribution
     resolve: Distribution
 
@@ -190,17 +197,16 @@ class Leadership(Frozen):
     """The leading group: periodic meetings (the default) or ordinary staff."""
 
     meeting_every_days: PositiveFloat | None = None
-    items_per_meeting: Annotated[int, Field(ge=1)] | None = None
-    staff: Annotated[int, Field(ge=1)] | None = None
+    items_per_meeting: AtLeastOne | None = None
+    staff: AtLeastOne | None = None
     handle: Distribution | None = None
     resolve: Distribution = logn(30.0, 1.0)
 
     @model_validator(mode="after")
     def _one_mode(self) -> Leadership:
         meeting = self.meeting_every_days is not None
-        staffed = self.staff is not None or self.handle is not None
-        if meeting and staffed:
-            raise bad("staff", "given with meeting_every_days "
+        if meeting and (self.staff is not None or self.handle is not None):
+            raise bad("staff" if self.staff is not None else "handle", "given with meeting_every_days "
                       "(expected one mode: meetings, or staff and handle)")
         if not meeting and (self.staff is None or self.handle is None):
             raise bad("staff" if self.staff is None else "handle",
@@ -222,22 +228,40 @@ class Levels(Frozen):
     platform: Level = Level(staff=6, handle=expo(0.05), resolve=logn(3.0, 1.0))
     leadership: Leadership = Leadership(meeting_every_days=7.0, items_per_meeting=30)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        """A level written in part takes the rest from its defaults (for the leading group:
+        from the defaults of the mode it names)."""
+        if not isinstance(data, dict):
+            return data
+        filled = dict(data)
+        for name, given in data.items():
+            field = cls.model_fields.get(name)
+            if field is None or not isinstance(given, dict):
+                continue
+            default = field.default.model_dump(by_alias=True, exclude_none=True)
+            if name == "leadership" and ("staff" in given or "handle" in given):
+                default = {"resolve": default["resolve"]}
+            filled[name] = {**default, **given}
+        return filled
+
 
 class GuideEffect(Frozen):
-    grids_per_guide: Annotated[int, Field(ge=1)] = 3
+    grids_per_guide: AtLeastOne = 3
     resolve_community: Probability = 0.3
     delay_factor: NonNegFloat = 0.5
 
 
 class Bounce(Frozen):
-    allowed: bool = False
+    allowed: Flag = False
     from_: Annotated[LevelName, Field(alias="from")] = "department"
     to: LevelName = "street"
     probability: Probability = 0.5
-    max_rounds: Annotated[int, Field(ge=0)] = 6
+    max_rounds: AtLeastZero = 6
     delay: Distribution = expo(5.0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Pushdown(Frozen):
@@ -249,12 +273,12 @@ class Pushdown(Frozen):
 class Process(Frozen):
     route: Annotated[tuple[LevelName, ...], Field(min_length=1)] = (
         "grid", "street", "department", "platform", "leadership")
-    grid_branches: Annotated[int, Field(ge=0)] = 940
-    guides: Annotated[int, Field(ge=0)] = 300
+    grid_branches: AtLeastZero = 940
+    guides: AtLeastZero = 300
     guide_effect: GuideEffect = GuideEffect()
     escalation_delay: Distribution = logn(0.5, 1.0)
     bounce: Bounce = Bounce()
-    top_resolves_all: bool = True
+    top_resolves_all: Flag = True
     duplicate_contacts: NonNegFloat = 0.0
     pushdown: Pushdown = Pushdown()
 
@@ -281,22 +305,22 @@ class Residents(Frozen):
 
 
 class Satisfaction(Frozen):
-    intercept: float = 2.5
-    per_day: float = -0.05
-    per_handoff: float = -0.2
-    per_bounce: float = -0.6
-    unresolved: float = -3.0
-    survey_size: Annotated[int, Field(ge=0)] = 1561
+    intercept: Number = 2.5
+    per_day: Number = -0.05
+    per_handoff: Number = -0.2
+    per_bounce: Number = -0.6
+    unresolved: Number = -3.0
+    survey_size: AtLeastZero = 1561
 
 
 class Scenario(Frozen):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
-    description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 20200116
+    name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9-]+$")]
+    description: Text = ""
+    seed: AtLeastZero = 20200116
     horizon_days: PositiveFloat = 400.0
     warmup_days: NonNegFloat = 30.0
     cooldown_days: NonNegFloat = 35.0
-    replications: Annotated[int, Field(ge=1)] = 20
+    replications: AtLeastOne = 20
     sla_days: tuple[PositiveFloat, ...] = (7.0, 30.0)
     district: District = District()
     arrivals: Arrivals = Arrivals()
@@ -311,6 +335,8 @@ class Scenario(Frozen):
         if self.warmup_days + self.cooldown_days >= self.horizon_days:
             raise bad("cooldown_days", "warmup_days + cooldown_days leave no cohort "
                       "(expected their sum below horizon_days)")
+        if len(set(self.sla_days)) != len(self.sla_days):
+            raise bad("sla_days", f"{list(self.sla_days)} repeats a value (expected each target once)")
         if sum(c.weight for c in self.categories) <= 0:
             raise bad("categories", "all weights are zero (expected a positive weight)")
         names = [c.name for c in self.categories]
@@ -340,7 +366,11 @@ class Scenario(Frozen):
     # ----------------------------------------------------------------------- derived
     def resolved(self) -> dict[str, Any]:
         """The scenario with every default filled in, as plain YAML-able data."""
-        return self.model_dump(mode="json", by_alias=True)
+        data = self.model_dump(mode="json", by_alias=True)
+        leadership = data["levels"]["leadership"]        # only the keys of its mode
+        data["levels"]["leadership"] = {k: v for k, v in leadership.items()
+                                        if v is not None or k == "items_per_meeting"}
+        return data
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.resolved(), sort_keys=False, allow_unicode=True)
@@ -440,7 +470,7 @@ def _first_error(exc: ValidationError, source: str, raw: dict[str, Any]) -> Scen
     if KEYED in message:
         _, key, message = message.split(KEYED)
         loc = [*loc, *key.split(".")]
-    path = ".".join("from" if p == "from_" else p for p in loc)
+    path = ".".join(loc)
     return ScenarioError(source, path or "(top level)", message)
 
 
@@ -467,6 +497,8 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
         return f"{got!r} is not allowed (expected {ctx.get('expected')})"
     if kind == "string_pattern_mismatch":
         return f"{got!r} has characters that are not allowed (expected lower-case letters, digits and -)"
+    if kind == "finite_number":
+        return f"{got!r} is not finite (expected a finite number)"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     expected = {"int": "a whole number", "float": "a number", "bool": "true or false",

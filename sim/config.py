@@ -368,8 +368,9 @@ class Scenario(Frozen):
         """The scenario with every default filled in, as plain YAML-able data."""
         data = self.model_dump(mode="json", by_alias=True)
         leadership = data["levels"]["leadership"]        # only the keys of its mode
+        meets = leadership["meeting_every_days"] is not None     # null items: no agenda limit
         data["levels"]["leadership"] = {k: v for k, v in leadership.items()
-                                        if v is not None or k == "items_per_meeting"}
+                                        if v is not None or (meets and k == "items_per_meeting")}
         return data
 
     def to_yaml(self) -> str:

@@ -15,12 +15,23 @@ from typing import IO
 import pandas as pd
 
 
+def _file_mode() -> int:
+    """0o666 less the process umask: the mode an ordinary ``open`` would give."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 def write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(file)`` on a temporary file, then move it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)           # mkstemp makes it private; results are for sharing
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

@@ -57,7 +57,7 @@ def simulate(scenario: Scenario, replication: int, events: bool = False) -> Repl
     world = World(scenario, build_district(scenario), streams, replication, record_events=events)
     rec = world.run()
     complaints = complaint_frame(scenario, rec)
-    kpis = replication_kpis(scenario, complaints, rec, streams["survey"])
+    kpis = replication_kpis(scenario, complaints, rec, streams["residents"])
     check_conservation(complaints, kpis, expected=len(world.stream))
     return Replication(replication, complaints, {"replication": replication, **kpis},
                        utilization_frame(rec), event_frame(rec) if events else None,

@@ -15,7 +15,7 @@ from sim.config import LEVELS
 ARRIVAL_PURPOSES = ("times", "counts", "overdispersion", "grid", "category", "needs", "unclear",
                     "department", "patience", "duplicates")
 REPLICATION_PURPOSES = (
-    "arrivals", "routing", "residents", "pushdown", "escalation", "bounce", "survey",
+    "arrivals", "routing", "residents", "pushdown", "escalation", "bounce",
     *(f"{level}.{kind}" for level in LEVELS for kind in ("handle", "resolve")),
     "pushdown.work",
 )

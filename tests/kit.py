@@ -145,3 +145,110 @@ def traced(scenario: Scenario, *complaints: dict[str, Any],
     w = world(scenario, stream(*complaints), pushdown)
     rec = w.run()
     return timeline(w), complaint_frame(scenario, rec), w
+
+
+# --------------------------------------------------------------------------- broken input
+def _set(path: str, value: Any) -> Any:
+    """A change to a raw scenario: set the dotted ``path`` (list items by index)."""
+    def change(raw: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node: Any = raw
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return change
+
+
+def _drop(key: str) -> Any:
+    return lambda raw: raw.pop(key)
+
+
+def _meetings_and_staff(raw: dict[str, Any]) -> None:
+    raw["levels"]["leadership"] = {"meeting_every_days": 7, "staff": 2, "handle": fixed(0.1),
+                                   "resolve": fixed(1.0)}
+
+
+def _bounce_from_meeting_group(raw: dict[str, Any]) -> None:
+    raw["levels"]["leadership"] = {"meeting_every_days": 7, "resolve": fixed(1.0)}
+    raw["process"]["route"] = ["grid", "leadership"]
+    raw["process"]["bounce"].update({"allowed": True, "from": "leadership", "to": "grid"})
+
+
+BROKEN: list[tuple[str, Any, str, str]] = [
+    # (id, change to tiny_raw(), the key named in the message, a phrase of the message)
+    ("unknown-key", _set("colour", "red"), "colour", "unknown key (expected one of: name,"),
+    ("unknown-nested-key", _set("process.bounce.allow", True), "process.bounce.allow",
+     "unknown key (expected one of: allowed, from, to,"),
+    ("unknown-dist-key", _set("levels.grid.handle.cv", 1), "levels.grid.handle.cv",
+     "unknown key (expected one of: dist, value)"),
+    ("wrong-type-int", _set("district.streets", "many"), "district.streets",
+     "'many' is the wrong type (expected a whole number)"),
+    ("wrong-type-bool", _set("process.bounce.allowed", "maybe"), "process.bounce.allowed",
+     "is the wrong type (expected true or false)"),
+    ("fraction-for-count", _set("district.grids", 2.5), "district.grids", "2.5 is the wrong type"),
+    ("section-not-mapping", _set("district", 5), "district", "5 is the wrong type (expected a mapping)"),
+    ("probability-above-1", _set("process.bounce.probability", 1.5), "process.bounce.probability",
+     "1.5 is out of range (expected a value at most 1"),
+    ("negative-horizon", _set("horizon_days", -1), "horizon_days",
+     "-1 is out of range (expected a value above 0"),
+    ("zero-staff", _set("levels.street.staff", 0), "levels.street.staff",
+     "0 is out of range (expected a value at least 1)"),
+    ("needs-not-summing-to-1", _set("categories.0.needs", {"grid": 0.5, "street": 0.4}),
+     "categories.0.needs", "probabilities sum to 0.9 (expected 1 within 1e-09)"),
+    ("needs-unknown-level", _set("categories.0.needs", {"town": 1.0}), "categories.0.needs.town",
+     "'town' is not allowed"),
+    ("unknown-dist", _set("levels.grid.handle", {"dist": "weibull", "mean": 1}), "levels.grid.handle",
+     "unknown or missing dist (expected dist: one of fixed, exponential,"),
+    ("dist-without-mean", _set("levels.grid.handle", {"dist": "exponential"}), "levels.grid.handle.mean",
+     "missing"),
+    ("dist-zero-mean", _set("process.escalation_delay", {"dist": "lognormal", "mean": 0, "cv": 1}),
+     "process.escalation_delay.mean", "0 is out of range (expected a value above 0"),
+    ("uniform-high-below-low", _set("process.escalation_delay", {"dist": "uniform", "low": 2, "high": 1}),
+     "process.escalation_delay.high", "below low"),
+    ("triangular-out-of-order",
+     _set("process.escalation_delay", {"dist": "triangular", "low": 0, "mode": 3, "high": 1}),
+     "process.escalation_delay.mode", "out of order"),
+    ("empirical-without-values", _set("process.bounce.delay", {"dist": "empirical", "values": []}),
+     "process.bounce.delay.values", "has 0 items (expected at least 1)"),
+    ("route-not-increasing", _set("process.route", ["street", "grid"]), "process.route",
+     "is not strictly increasing"),
+    ("route-repeated-level", _set("process.route", ["grid", "street", "street"]), "process.route",
+     "is not strictly increasing"),
+    ("bounce-level-off-route", _set("process.bounce", {"allowed": True, "from": "platform"}),
+     "process.bounce.from", "'platform' is not on the route (expected one of grid, street, department)"),
+    ("bounce-to-above-from", _set("process.bounce", {"allowed": True, "from": "street", "to": "department"}),
+     "process.bounce.to", "is not below bounce.from"),
+    ("missing-name", _drop("name"), "name", "missing (a required key)"),
+    ("missing-categories", _drop("categories"), "categories", "missing (a required key)"),
+    ("bad-name", _set("name", "Tiny Town"), "name", "has characters that are not allowed"),
+    ("department-out-of-range", _set("categories.0.department", 1), "categories.0.department",
+     "1 is out of range (expected 0 to 0)"),
+    ("unknown-surge-category",
+     _set("arrivals.surges", [{"start_day": 1, "days": 2, "multiplier": 2, "categories": ["flood"]}]),
+     "arrivals.surges.0.categories", "unknown category 'flood' (expected one of any)"),
+    ("warmup-plus-cooldown-reach-horizon", lambda raw: raw.update(warmup_days=60, cooldown_days=40),
+     "cooldown_days",
+     "warmup_days + cooldown_days leave no cohort"),
+    ("leadership-meetings-and-staff", _meetings_and_staff, "levels.leadership.staff",
+     "given with meeting_every_days (expected one mode"),
+    ("leadership-agenda-without-meetings", _set("levels.leadership.items_per_meeting", 3),
+     "levels.leadership.items_per_meeting", "given without meeting_every_days"),
+    ("bounce-from-meeting-group", _bounce_from_meeting_group, "process.bounce.from",
+     "meetings resolve what they take"),
+    ("weekly-profile-length", _set("arrivals.weekly_profile", [1, 1, 1]), "arrivals.weekly_profile",
+     "has 3 items (expected 7 multipliers"),
+    ("more-branches-than-grids", _set("process.grid_branches", 3), "process.grid_branches",
+     "3 exceeds district.grids 2"),
+    ("fewer-communities-than-streets", _set("district.streets", 2), "district.communities",
+     "fewer than streets"),
+    ("duplicate-category", lambda raw: raw["categories"].append(dict(raw["categories"][0])),
+     "categories", "duplicate names"),
+    ("unknown-priority", _set("process.pushdown.priority", "urgent"), "process.pushdown.priority",
+     "'urgent' is not allowed (expected 'same' or 'first')"),
+    ("patience-not-a-distribution", _set("residents.patience", 5), "residents.patience",
+     "5 is the wrong type (expected a mapping)"),
+    ("all-weights-zero", _set("categories.0.weight", 0), "categories", "all weights are zero"),
+]

@@ -7,7 +7,6 @@ street 0.2 / 2, escalation delay 0.5.
 from __future__ import annotations
 
 import pytest
-
 from kit import staffed, tiny, trace, traced
 
 

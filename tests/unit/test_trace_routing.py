@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from kit import staffed, tiny, trace, traced
+
 from sim.district import build_district
 
 

@@ -7,7 +7,6 @@ handle 0.1 / resolve 1, escalation delay 0.5.
 from __future__ import annotations
 
 import pytest
-
 from kit import fixed, tiny, trace, traced
 
 MEETINGS = {"meeting_every_days": 5, "items_per_meeting": 2, "resolve": fixed(10.0)}

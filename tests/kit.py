@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.arrivals import ComplaintStream
-from sim.config import LEVELS, Scenario, validate
+from sim.config import LEVELS, Scenario, load_scenario, validate
 from sim.district import District, build_district
 from sim.model import World
 from sim.records import ACTIVITIES, complaint_frame
@@ -252,3 +252,18 @@ BROKEN: list[tuple[str, Any, str, str]] = [
      "5 is the wrong type (expected a mapping)"),
     ("all-weights-zero", _set("categories.0.weight", 0), "categories", "all weights are zero"),
 ]
+
+
+# --------------------------------------------------------------------------- small Shibei
+SMALL_DISTRICT = {"district.streets": 2, "district.communities": 6, "district.grids": 40,
+                  "district.population": 40_000, "district.departments": 4,
+                  "horizon_days": 200, "warmup_days": 20, "cooldown_days": 30}
+
+
+def small_shibei(process: str, **overrides: Any) -> Scenario:
+    """A Shibei scenario file ("2019-legacy", "2019-pilot", "2020-whistle") on a district
+    of 40 grids for 200 days: the same process, at about 1/25 of the scale."""
+    branches = {"2019-legacy": {}, "2019-pilot": {"process.grid_branches": 2, "process.guides": 1},
+                "2020-whistle": {"process.grid_branches": 35, "process.guides": 11}}[process]
+    return load_scenario(SCENARIOS / f"shibei-{process}.yaml",
+                         {**SMALL_DISTRICT, **branches, **overrides})

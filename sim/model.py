@@ -100,7 +100,7 @@ class World:
         self.uniform = Uniforms(streams["routing"])
         self.escalation = Sampler(scenario.process.escalation_delay, streams["escalation"])
         self.bounce_delay = Sampler(scenario.process.bounce.delay, streams["bounce"])
-        self.pushdown_work = Sampler(scenario.process.pushdown.work, streams["pushdown"])
+        self.pushdown_work = Sampler(scenario.process.pushdown.work, streams["pushdown.work"])
         self.levels, self.units = self._build_units(streams)
         self.community_of_grid = district.community_of_grid.tolist()
         self.street_of_grid = district.street_of_grid.tolist()

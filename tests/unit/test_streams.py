@@ -55,3 +55,14 @@ def test_streams_are_handed_to_the_world_not_global():
         runs.append(w.events)
     assert len(runs[0]) > 100 and runs[0] == runs[1]
 
+
+def test_the_same_streams_give_the_same_complaints_every_time():
+    """Handing one Streams object to two worlds (say legacy and whistle) gives both the same
+    complaints: asking for a child stream twice must not spawn a new one."""
+    legacy, whistle = small_shibei("2019-legacy"), small_shibei("2020-whistle")
+    streams = replication_streams(legacy.seed, 0)
+    a = World(legacy, build_district(legacy), streams).stream
+    b = World(whistle, build_district(whistle), streams).stream
+    assert len(a) > 1000
+    for column in ("day", "grid", "category", "needs", "unclear"):
+        assert np.array_equal(getattr(a, column), getattr(b, column)), column

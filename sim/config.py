@@ -47,7 +47,7 @@ KEYED = "\x1f"
 class Frozen(BaseModel):
     """Base of every scenario section: unknown keys are errors, values never change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -467,6 +467,8 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
         return f"{got!r} is not allowed (expected {ctx.get('expected')})"
     if kind == "string_pattern_mismatch":
         return f"{got!r} has characters that are not allowed (expected lower-case letters, digits and -)"
+    if kind == "finite_number":
+        return f"{got!r} is not a finite number (expected a finite number)"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     expected = {"int": "a whole number", "float": "a number", "bool": "true or false",

@@ -251,6 +251,14 @@ BROKEN: list[tuple[str, Any, str, str]] = [
     ("patience-not-a-distribution", _set("residents.patience", 5), "residents.patience",
      "5 is the wrong type (expected a mapping)"),
     ("all-weights-zero", _set("categories.0.weight", 0), "categories", "all weights are zero"),
+    ("infinite-horizon", _set("horizon_days", float("inf")), "horizon_days",
+     "inf is not a finite number"),
+    ("infinite-rate", _set("arrivals.per_1000_residents_per_day", float("inf")),
+     "arrivals.per_1000_residents_per_day", "inf is not a finite number"),
+    ("nan-satisfaction", _set("satisfaction.intercept", float("nan")), "satisfaction.intercept",
+     "nan is not a finite number"),
+    ("infinite-bounce-delay", _set("process.bounce.delay", {"dist": "fixed", "value": float("inf")}),
+     "process.bounce.delay.value", "inf is not a finite number"),
 ]
 
 

@@ -134,6 +134,14 @@ def test_out_is_a_file(tmp_path, capsys, good):
     assert out.read_text() == ""
 
 
+def test_out_inside_a_file(tmp_path, capsys, good):
+    """A folder cannot be made under a file: say so before running, not after."""
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    line = fails(capsys, ["run", str(good), "--out", str(taken / "sub"), "--quiet"], taken / "sub")
+    assert line == f"govsim: error: --out: {taken} is a file (expected a folder)"
+
+
 def test_broken_scenario_through_a_subprocess(tmp_path):
     """As a user sees it: `python -m sim run`, exit 2, one line, no traceback, no folder."""
     raw = tiny_raw()

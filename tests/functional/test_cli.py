@@ -17,6 +17,7 @@ from kit import BROKEN, DEMO, ROOT, tiny_raw
 from sim.cli import main
 from sim.config import LEVELS, load_scenario
 from sim.metrics import kpi_names
+from sim.records import process_mining_log
 
 COMPLAINT_COLUMNS = ["replication", "complaint_id", "arrival_day", "grid", "community", "street",
                      "category", "needs", "unclear", "entry_level", "outcome", "closed_day", "days_open",
@@ -228,6 +229,10 @@ def test_run_with_events_and_overrides(tmp_path, capsys):
     assert {"arrive", "queue", "start", "handoff", "escalate", "resolve", "follow_up"} <= set(
         events["activity"].astype(str))
     assert events["day"].max() < 120
+    log = process_mining_log(events)
+    assert log.columns.tolist() == ["case:concept:name", "concept:name", "time:timestamp", "org:resource"]
+    assert len(log) == len(events) and log["case:concept:name"].nunique() == events["complaint_id"].nunique()
+    assert (log["time:timestamp"] >= pd.Timestamp("2020-01-01")).all()
     resolved = load_scenario(out / "scenario.yaml")
     assert (resolved.seed, resolved.horizon_days) == (3, 120)
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kit import staffed, tiny, trace, traced
+from kit import staffed, stream, tiny, trace, traced, world
 
 from sim.district import build_district
+from sim.records import ACTIVITIES
+from sim.routing import DEPARTMENT
 
 
 def test_resolve_at_entry_in_arrival_order():
@@ -275,4 +277,22 @@ def test_guide_with_resolve_community_zero_escalates_at_full_delay():
         (0, 1.6, "handoff", "community"),
         (0, 1.6, "start", "community"),
         (0, 2.6, "resolve", "community"),
+    ]
+
+
+def test_escalation_reaches_the_owning_department():
+    """Two departments: each complaint goes to its own, so neither waits for the other."""
+    s = tiny(district={"departments": 2})
+    w = world(s, stream({"day": 1.0, "needs": "department", "department": 1},
+                        {"day": 1.0, "grid": 1, "needs": "department", "department": 0}))
+    w.run()
+    at_departments = [(cid, round(day, 9), ACTIVITIES[a], unit) for cid, day, a, level, unit in w.events
+                      if level == DEPARTMENT]
+    assert at_departments == [
+        (0, 2.3, "handoff", 1),
+        (0, 2.3, "start", 1),
+        (1, 2.5, "handoff", 0),
+        (1, 2.5, "start", 0),
+        (0, 5.3, "resolve", 1),
+        (1, 5.5, "resolve", 0),
     ]

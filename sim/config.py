@@ -468,7 +468,7 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
     if kind == "string_pattern_mismatch":
         return f"{got!r} has characters that are not allowed (expected lower-case letters, digits and -)"
     if kind == "finite_number":
-        return f"{got!r} is not a finite number (expected a finite number)"
+        return f"{got!r} is not finite (expected a finite number)"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     expected = {"int": "a whole number", "float": "a number", "bool": "true or false",

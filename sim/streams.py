@@ -17,7 +17,7 @@ ARRIVAL_PURPOSES = ("times", "counts", "overdispersion", "grid", "category", "ne
 REPLICATION_PURPOSES = (
     "arrivals", "routing", "residents", "pushdown", "escalation", "bounce", "survey",
     *(f"{level}.{kind}" for level in LEVELS for kind in ("handle", "resolve")),
-    "pushdown.work",   # last, so that adding it left every other stream as it was
+    "pushdown.work",
 )
 DISTRICT_PURPOSES = ("population", "branches")
 DISTRICT_KEY = 2**31 - 1

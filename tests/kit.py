@@ -11,6 +11,7 @@ import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -122,11 +123,15 @@ def world(scenario: Scenario, complaints: ComplaintStream,
 
 
 Event = tuple[int, float, str, str | None]
+ANY = mock.ANY
+"""Stands for the level of an ``abandon`` event in an expected timeline: where a resident
+gives up is recorded differently from the other events (the unit the complaint was last
+sent to, or none), and the trace tests pin down when, not where."""
 
 
 def timeline(w: World) -> list[Event]:
-    """The event log as (complaint, day rounded to 1e-9, activity, level) tuples; an
-    abandonment is logged with no level (None)."""
+    """The event log as (complaint, day rounded to 1e-9, activity, level) tuples (level None
+    for an event logged without one)."""
     assert w.events is not None
     return [(cid, round(day, 9), ACTIVITIES[activity], LEVELS[level] if level >= 0 else None)
             for cid, day, activity, level, _unit in w.events]
@@ -252,13 +257,13 @@ BROKEN: list[tuple[str, Any, str, str]] = [
      "5 is the wrong type (expected a mapping)"),
     ("all-weights-zero", _set("categories.0.weight", 0), "categories", "all weights are zero"),
     ("infinite-horizon", _set("horizon_days", float("inf")), "horizon_days",
-     "inf is not a finite number"),
+     "inf is not finite (expected a finite number)"),
     ("infinite-rate", _set("arrivals.per_1000_residents_per_day", float("inf")),
-     "arrivals.per_1000_residents_per_day", "inf is not a finite number"),
+     "arrivals.per_1000_residents_per_day", "inf is not finite (expected a finite number)"),
     ("nan-satisfaction", _set("satisfaction.intercept", float("nan")), "satisfaction.intercept",
-     "nan is not a finite number"),
+     "nan is not finite (expected a finite number)"),
     ("infinite-bounce-delay", _set("process.bounce.delay", {"dist": "fixed", "value": float("inf")}),
-     "process.bounce.delay.value", "inf is not a finite number"),
+     "process.bounce.delay.value", "inf is not finite (expected a finite number)"),
 ]
 
 

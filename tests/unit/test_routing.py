@@ -63,7 +63,8 @@ def test_top_resolves_all():
 def test_unclear_complaint_is_dodged_with_the_bounce_probability(u, bounces, expected):
     draws = Draws(u)
     assert decide(rules(**BOUNCING), DEPARTMENT, DEPARTMENT, True, bounces, False, draws) == expected
-    assert draws.used == 1
+    if expected != Action.STALL:        # a worn-out complaint may stall without a draw
+        assert draws.used == 1
 
 
 def test_clear_complaint_is_never_dodged_and_draws_nothing():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kit import staffed, stream, tiny, trace, traced, world
+from kit import ANY, staffed, stream, tiny, trace, traced, world
 
 from sim.district import build_district
 from sim.records import ACTIVITIES
@@ -194,7 +194,7 @@ def test_stall_leaves_it_open_until_patience_ends_it():
         (1, 3.6, "handoff", "street"),
         (1, 3.6, "start", "street"),
         (1, 3.8, "stall", "street"),
-        (1, 13.0, "abandon", None),
+        (1, 13.0, "abandon", ANY),
     ]
     assert table["outcome"].tolist() == ["open", "abandoned"]
     assert table["days_open"].tolist() == pytest.approx([99.0, 10.0])

@@ -97,8 +97,9 @@ def load(args: argparse.Namespace) -> Scenario:
 
 def output_dir(given: str | None, default: Path) -> Path:
     out = Path(given) if given else default
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} is a file (expected a folder)")
+    existing = next((p for p in (out, *out.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise UsageError(f"--out: {existing} is a file (expected a folder)")
     return out
 
 

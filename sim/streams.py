@@ -40,7 +40,10 @@ class Streams:
         return self._generators[purpose]
 
     def child(self, purpose: str, purposes: tuple[str, ...]) -> Streams:
-        return Streams(self._children[purpose], purposes)
+        """The same sub-streams on every call: spawn from a fresh copy of the child sequence
+        (spawning from the child itself would give new ones each time)."""
+        seq = self._children[purpose]
+        return Streams(np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key), purposes)
 
 
 def replication_streams(seed: int, replication: int) -> Streams:

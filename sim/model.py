@@ -327,10 +327,11 @@ class World:
         self._schedule(Wake(lambda _: self._finish(unit, kind, c, action)), NORMAL, duration)
 
     def _finish(self, unit: Unit, kind: int, c: Complaint | None, action: Action) -> None:
+        """The step ends: carry out its decision, then the staff member takes the next item."""
         unit.busy -= 1
-        self._serve_next(unit)
         if kind == VISIT:
             self._carry_out(c, unit, action)
+        self._serve_next(unit)
 
     def _serve_next(self, unit: Unit) -> None:
         while unit.busy < unit.staff and (unit.front or unit.queue):

@@ -126,10 +126,6 @@ def test_duplicate_contacts_queue_at_the_entry_and_count():
     assert table["wait_days"].tolist() == pytest.approx([0.0, 0.25])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "World._finish frees the staff member and starts the next queued item before carrying out "
-    "the finished step, so the first queued contact of a complaint resolved at that instant is "
-    "still served while later ones are dropped as withdrawn (sim/model.py, _finish)"))
 def test_contacts_of_a_resolved_complaint_are_all_dropped():
     """Queued contacts of a complaint that has been resolved are dropped (World._serve_next
     skips closed complaints); that should not depend on whether the resolve happened at the

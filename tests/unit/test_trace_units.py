@@ -27,8 +27,8 @@ def test_meeting_takes_oldest_items_up_to_its_agenda():
         (1, 1.05, "queue", "grid"),
         (2, 1.08, "arrive", "grid"),
         (2, 1.08, "start", "grid"),
-        (1, 1.1, "start", "grid"),
         (0, 1.1, "escalate", "grid"),
+        (1, 1.1, "start", "grid"),
         (2, 1.18, "escalate", "grid"),
         (1, 1.2, "escalate", "grid"),
         (0, 1.6, "handoff", "leadership"),
@@ -86,8 +86,8 @@ def test_leading_group_as_staff_queues_like_any_unit():
         (0, 1.6, "start", "leadership"),
         (1, 1.8, "handoff", "leadership"),
         (1, 1.8, "queue", "leadership"),
-        (1, 11.6, "start", "leadership"),
         (0, 11.6, "resolve", "leadership"),
+        (1, 11.6, "start", "leadership"),
         (1, 21.6, "resolve", "leadership"),
     ]
 
@@ -105,8 +105,8 @@ def test_pushdown_task_queues_with_complaints_or_jumps_ahead(priority, second_st
         (0, 1.0, "start", "community"),
         (1, 1.2, "arrive", "community"),
         (1, 1.2, "queue", "community"),
-        *([(1, 2.0, "start", "community")] if priority == "same" else []),
         (0, 2.0, "resolve", "community"),
+        *([(1, 2.0, "start", "community")] if priority == "same" else []),
         *([(1, 3.0, "start", "community")] if priority == "first" else []),
         (1, second_start + 1.0, "resolve", "community"),
     ]

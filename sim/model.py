@@ -150,7 +150,9 @@ class World:
             spec = getattr(cfg, name)
             staff = 0 if spec.staff is None else spec.staff
             handle = None if spec.handle is None else Sampler(spec.handle, streams[f"{name}.handle"])
-            stats = LevelStats(index, staff, counts[index], handle,
+            # only grids with a party branch have staff who take problems
+            staffed_units = int(d.branch.sum()) if index == GRID else counts[index]
+            stats = LevelStats(index, staff, staffed_units, handle,
                                Sampler(spec.resolve, streams[f"{name}.resolve"]))
             levels.append(stats)
             units.append([Unit(stats, i, staff) for i in range(counts[index])])

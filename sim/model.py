@@ -267,6 +267,8 @@ class World:
             kind, c, queued = (unit.front or unit.queue).popleft()
             if c is not None and c.state == CLOSED:      # withdrawn while waiting
                 unit.level.queue_days += self._in_window(queued, c.closed_day)
+                if kind == VISIT:
+                    c.wait += c.closed_day - queued
                 continue
             self._start(unit, kind, c, queued)
 
@@ -315,6 +317,7 @@ class World:
             _, c, queued = self.meeting.popleft()
             if c.state == CLOSED:
                 group.queue_days += self._in_window(queued, c.closed_day)
+                c.wait += c.closed_day - queued
                 continue
             group.queue_days += self._in_window(queued, now)
             c.wait += now - queued
@@ -339,5 +342,5 @@ class World:
         for level, (kind, c, queued) in waiting:
             end = c.closed_day if c is not None and c.state == CLOSED else self.horizon
             level.queue_days += self._in_window(queued, end)
-            if kind == VISIT and c.state != CLOSED:
-                c.wait += self.horizon - queued
+            if kind == VISIT:
+                c.wait += end - queued

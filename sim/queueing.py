@@ -68,6 +68,21 @@ class Station:
         return self.rate * self.wait
 
 
+def priority_waits(rates: Sequence[float], service: float, servers: int) -> list[float]:
+    """Mean queueing time of each class of an M/M/c queue that serves waiting classes in
+    order (first class first, not pre-empting), all with the same exponential service:
+    Cobham's formula, E[R] / ((1 - s_(k-1)) (1 - s_k)), with E[R] = C(c, a) / (c mu) and
+    s_k the utilisation of the first k classes."""
+    total = Station(sum(rates), service, servers)
+    residual = total.p_wait * service / servers
+    waits, before = [], 0.0
+    for rate in rates:
+        upto = before + rate * service / servers
+        waits.append(residual / ((1 - before) * (1 - upto)))
+        before = upto
+    return waits
+
+
 @dataclass(frozen=True)
 class Node:
     """A node of an open Jackson network: mean ``visits`` per complaint, mean ``service``

@@ -26,7 +26,7 @@ import pandas as pd
 from sim.config import LEVELS, Scenario, validate
 from sim.experiment import Replication, simulate
 from sim.metrics import mean_ci
-from sim.queueing import ErlangA, Node, Station, feedback_visits, jackson, periodic_wait
+from sim.queueing import ErlangA, Node, Station, feedback_visits, jackson, periodic_wait, priority_waits
 
 FAMILY_CONFIDENCE = 0.99
 TABLE_COLUMNS = ("case", "measure", "simulated", "ci_low", "ci_high", "theory", "rel_error", "pass")
@@ -35,7 +35,8 @@ SEED = 20200116
 
 @dataclass(frozen=True)
 class Size:
-    """How much to simulate: replications, each of ``horizon_days`` after ``warmup_days``."""
+    """How much to simulate: replications of ``horizon_days`` each; complaints arriving in the
+    first ``warmup_days`` or the last ``cooldown_days`` are outside the measured cohort."""
 
     name: str
     replications: int
@@ -82,7 +83,8 @@ class Case:
     """A degenerate scenario and the closed-form values of some of its measures."""
 
     name: str
-    per_level_little = False        # also check Little's law level by level (needs the event log)
+    checks_little = True            # compare the units' mean queue with the complaints' waits
+    per_level_little = False        # ... also level by level (needs the event log)
 
     def raw(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -218,6 +220,41 @@ class Meetings(Case):
 
 
 @dataclass(frozen=True)
+class PushDown(Case):
+    """One community serving complaints and the departments' push-down tasks, both with the
+    same exponential work: one M/M/c queue (``same``), or tasks first (``first``), where
+    complaints wait as the low class of Cobham's priority formula."""
+
+    priority: str = "same"
+    rate: float = 1.5
+    tasks: float = 1.5
+    service: float = 1.0
+    servers: int = 4
+    checks_little = False           # tasks queue too, with no wait column of their own
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"pushdown-{self.priority}"
+
+    def raw(self) -> dict[str, Any]:
+        pushdown = {"tasks_per_community_per_day": self.tasks, "work": expo(self.service),
+                    "priority": self.priority}
+        return degenerate(self.name, self.rate, ["community"], "community",
+                          {"community": staffed(self.servers, self.service)}, pushdown=pushdown)
+
+    def theory(self) -> dict[str, float]:
+        both = Station(self.rate + self.tasks, self.service, self.servers)
+        if self.priority == "first":
+            task_wait, wait = priority_waits([self.tasks, self.rate], self.service, self.servers)
+        else:
+            task_wait = wait = both.wait
+        return {"wait_days_mean": wait, "p_wait": both.p_wait, "days_to_close_mean": wait + self.service,
+                "pushdown_share_of_community_time": self.tasks * self.service / self.servers,
+                "utilization_community": both.utilization,
+                "mean_queue_community": self.tasks * task_wait + self.rate * wait}
+
+
+@dataclass(frozen=True)
 class MixedDistrict(Case):
     """No closed form: several units per level, lognormal times, bounces, guides, impatience
     and the leading group's meetings. Only Little's law is checked, level by level; follow-ups,
@@ -235,7 +272,7 @@ class MixedDistrict(Case):
             "name": self.name, "seed": SEED,
             "district": {"streets": 2, "communities": 4, "grids": 12, "population": 8000,
                          "population_cv": 0.3, "departments": 3},
-            "arrivals": {"per_1000_residents_per_day": 0.5},
+            "arrivals": {"per_1000_residents_per_day": 0.8},
             "categories": [
                 {"name": "local", "weight": 0.5, "needs": {"grid": 0.6, "community": 0.4}},
                 {"name": "repair", "weight": 0.4, "unclear": 0.5,
@@ -267,6 +304,8 @@ CASES: tuple[Case, ...] = (
     Tandem(),
     Impatient(),
     Meetings(),
+    PushDown("same"),
+    PushDown("first"),
     MixedDistrict(),
 )
 
@@ -277,6 +316,9 @@ def measure(name: str, rep: Replication) -> float:
     if name == "p_wait":
         cohort = rep.complaints[rep.complaints["in_cohort"].to_numpy()]
         return float(np.mean(cohort["wait_days"].to_numpy() > 0))
+    if name.startswith("mean_queue_"):
+        u = rep.utilization
+        return float(u.loc[u["level"] == name.removeprefix("mean_queue_"), "mean_queue"].iloc[0])
     return float(rep.kpis[name])
 
 
@@ -289,10 +331,10 @@ def little(scenario: Scenario, rep: Replication, per_level: bool) -> dict[str, t
     arrived = (c["arrival_day"] >= scenario.warmup_days).to_numpy()
     rate = np.count_nonzero(arrived) / window
     wait = float(c["wait_days"].to_numpy()[arrived].mean())
-    out = {"mean_queue": (float(sum(queue.values())), rate * wait)}
+    out = {"littles_law_total": (float(sum(queue.values())), rate * wait)}
     if per_level and rep.events is not None:
         for level, rate_wait in level_queue_load(scenario, rep.events).items():
-            out[f"mean_queue_{level}"] = (float(queue[level]), rate_wait)
+            out[f"littles_law_{level}"] = (float(queue[level]), rate_wait)
     return out
 
 
@@ -319,7 +361,8 @@ def replicate(case: Case, size: Size, replication: int) -> dict[str, tuple[float
     scenario = case.scenario(size)
     rep = simulate(scenario, replication, events=case.per_level_little)
     out = {name: (measure(name, rep), value) for name, value in case.theory().items()}
-    out.update(little(scenario, rep, case.per_level_little))
+    if case.checks_little:
+        out.update(little(scenario, rep, case.per_level_little))
     return out
 
 
@@ -366,10 +409,10 @@ def table(rows: Sequence[tuple[str, str, np.ndarray, float]]) -> pd.DataFrame:
 
 def format_table(frame: pd.DataFrame) -> str:
     """The table as aligned text, one line per measure."""
-    head = f"{'case':<22} {'measure':<26} {'simulated':>10}  {'CI':^23} {'theory':>10} {'rel.err':>8}  pass"
+    head = f"{'case':<16} {'measure':<32} {'simulated':>10}  {'CI':^23} {'theory':>10} {'rel.err':>8}  pass"
     lines = [head, "-" * len(head)]
     for r in frame.to_dict("records"):
         ci = f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]"
-        lines.append(f"{r['case']:<22} {r['measure']:<26} {r['simulated']:>10.4g}  {ci:^23} "
+        lines.append(f"{r['case']:<16} {r['measure']:<32} {r['simulated']:>10.4g}  {ci:^23} "
                      f"{r['theory']:>10.4g} {r['rel_error']:>+8.2%}  {'yes' if r['pass'] else 'FAIL'}")
     return "\n".join(lines)

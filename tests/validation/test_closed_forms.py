@@ -8,8 +8,18 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.queueing import (ErlangA, Node, Station, birth_death, erlang_b, erlang_c, feedback_visits,
-                          jackson, periodic_wait)
+from sim.queueing import (
+    ErlangA,
+    Node,
+    Station,
+    birth_death,
+    erlang_b,
+    erlang_c,
+    feedback_visits,
+    jackson,
+    periodic_wait,
+    priority_waits,
+)
 
 
 def test_erlang_b_and_c_textbook_values():
@@ -74,3 +84,14 @@ def test_feedback_multiplies_the_arrival_rate_by_the_visits():
 
 def test_periodic_wait_is_half_the_period():
     assert periodic_wait(7.0) == 3.5
+
+
+def test_priority_with_one_class_is_erlang_c():
+    assert priority_waits([3.0], 1.0, 4) == [pytest.approx(Station(3.0, 1.0, 4).wait)]
+
+
+def test_priority_reorders_waits_but_keeps_the_mean_queue():
+    """Equal service for all classes: the order of service does not change the total queue."""
+    first, second = priority_waits([1.5, 1.5], 1.0, 4)
+    assert first < Station(3.0, 1.0, 4).wait < second
+    assert 1.5 * first + 1.5 * second == pytest.approx(Station(3.0, 1.0, 4).queue)

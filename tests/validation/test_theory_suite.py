@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.validation import CASES, TABLE_COLUMNS
+from sim.validation import CASES, TABLE_COLUMNS, Meetings, MMc, Size, run_validation
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,19 @@ def test_the_intervals_are_informative(table):
     theory_rows = table[~table["measure"].str.startswith("littles_law")]
     half_width = (theory_rows["ci_high"] - theory_rows["ci_low"]) / 2
     assert (half_width <= 0.5 * theory_rows["theory"].abs()).all()
+
+
+@pytest.mark.parametrize("argv", [["--out", "{tmp}"], ["--jobs", "0"], ["--size", "big"]])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main(["validate", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("govsim: error: ") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_table_does_not_depend_on_jobs():
+    size = Size("tiny", replications=4, horizon_days=600.0, warmup_days=100.0, cooldown_days=50.0)
+    cases = [MMc(rate=0.5, service=1.0, servers=1), Meetings()]
+    pd.testing.assert_frame_equal(run_validation(size, jobs=1, cases=cases),
+                                  run_validation(size, jobs=2, cases=cases))

@@ -84,6 +84,14 @@ def build_parser() -> Parser:
     p.add_argument("scenario", help="scenario YAML file")
     add_scenario_options(p)
     p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("validate", help="check the model against queueing theory (table and CSV)")
+    p.add_argument("--quick", action="store_true", help="short runs, as the test suite uses")
+    p.add_argument("--out", metavar="CSV",
+                   help="table file (default: runs/validation/validation.csv, or validation-quick.csv)")
+    p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
+                   help="worker processes (default: the machine's cores; 1 runs in this process)")
+    p.set_defaults(handler=cmd_validate)
     return parser
 
 
@@ -120,6 +128,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(result.summary, scenario.name))
         print(f"wrote {out}/ in {result.manifest['wall_seconds']:.1f} s")
     return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when every measure agrees with theory, 1 when one does not."""
+    import time
+
+    from sim import atomic
+    from sim.validation import format_table, run_validation
+
+    size = "quick" if args.quick else "full"
+    out = Path(args.out) if args.out else Path("runs/validation") / (
+        "validation-quick.csv" if args.quick else "validation.csv")
+    if out.is_dir():
+        raise UsageError(f"--out: {out} is a folder (expected a CSV file name)")
+    started = time.perf_counter()
+    table = run_validation(size, jobs=args.jobs)
+    atomic.write_csv(out, table)
+    print(format_table(table))
+    passed = int(table["pass"].sum())
+    print(f"{passed} of {len(table)} measures agree with theory ({size} size); "
+          f"wrote {out} in {time.perf_counter() - started:.1f} s")
+    return 0 if passed == len(table) else 1
 
 
 def format_summary(summary: object, title: str) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import IO
 
@@ -17,19 +19,9 @@ import pandas as pd
 
 def write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(file)`` on a temporary file, then move it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with open_atomic(path) as f:
+        write(f)
+    return Path(path)
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -43,3 +35,39 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
 
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
     return write_atomic(path, lambda f: frame.to_parquet(f, index=False, engine="pyarrow"))
+
+
+@contextmanager
+def open_atomic(path: str | Path) -> Iterator[IO[bytes]]:
+    """A file written over a long time (a run's complaints, as replications arrive) that
+    appears under ``path`` only when the block ends without an error."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, _file_mode())
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def remove_stale(folder: str | Path) -> None:
+    """Delete the temporary files a crashed writer left in ``folder``."""
+    folder = Path(folder)
+    if folder.is_dir():
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+@cache
+def _file_mode() -> int:
+    """The mode an ordinary new file gets (0o666 less the umask); mkstemp's 0o600 would hide
+    results from the rest of the team."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -100,6 +100,14 @@ def build_parser() -> Parser:
     return parser
 
 
+def check_executor(args: argparse.Namespace) -> None:
+    """A Dask scheduler that cannot be reached is bad input: say so before writing anything."""
+    if args.executor == "dask":
+        from sim.executors import check_scheduler
+
+        check_scheduler(args.scheduler)
+
+
 def load(args: argparse.Namespace, path: str | None = None) -> Scenario:
     """The scenario named on the command line (or ``path``), with ``--set`` and ``--seed``
     applied."""
@@ -127,6 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load(args)
     targets = target_halfwidths(args, scenario)
     out = output_dir(args.out, Path("runs") / scenario.name)
+    check_executor(args)
     result = write_run(scenario, out, replications=args.replications, jobs=args.jobs,
                        executor=args.executor, scheduler=args.scheduler, events=args.events,
                        progress=not args.quiet, **targets)
@@ -183,7 +192,7 @@ def target_halfwidths(args: argparse.Namespace, scenario: Scenario) -> dict[str,
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.compare import common_seed, compare
+    from sim.comparison import common_seed, compare
 
     if len(args.scenarios) < 2:
         raise UsageError("compare: 1 scenario given (expected at least 2)")
@@ -191,6 +200,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     targets = target_halfwidths(args, scenarios[0])
     default = Path("runs") / "-".join(["compare", *(s.name for s in scenarios)])
     out = output_dir(args.out, default)
+    check_executor(args)
     result = compare(scenarios, args.replications, jobs=args.jobs, executor=args.executor,
                      scheduler=args.scheduler, out=out, progress=not args.quiet, **targets)
     if not args.quiet:
@@ -204,12 +214,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import time
 
-    from sim.sweep import combinations, format_sweep, parse_vary, sweep
+    from sim.sweeps import combinations, format_sweep, parse_vary, sweep
 
     scenario = load(args)
     vary = parse_vary(args.vary)
     combinations(scenario, vary)
     out = output_dir(args.out, Path("runs") / f"sweep-{scenario.name}")
+    check_executor(args)
     started = time.perf_counter()
     result = sweep(scenario, vary, out, args.replications, jobs=args.jobs, executor=args.executor,
                    scheduler=args.scheduler, progress=not args.quiet)
@@ -228,6 +239,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
 
     scenario = load(args)
     out = output_dir(args.out, Path("runs") / f"{scenario.name}-warmup")
+    check_executor(args)
     result = warmup(scenario, args.replications, args.measure, jobs=args.jobs,
                     executor=args.executor, scheduler=args.scheduler, progress=not args.quiet)
     result.save(out)

@@ -33,6 +33,23 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+def check_scheduler(scheduler: str | None, timeout: float = 10.0) -> None:
+    """Fail early, before any file is written, when the Dask scheduler cannot be reached."""
+    from dask.distributed import Client
+
+    from sim.config import ScenarioError
+
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if not address:
+        return
+    flag = "--scheduler" if scheduler else "DASK_SCHEDULER_ADDRESS"
+    try:
+        Client(address, timeout=f"{timeout}s").close()
+    except (OSError, ValueError, TimeoutError) as exc:
+        raise ScenarioError(flag, address, f"cannot connect: {exc} "
+                            "(expected the address of a running Dask scheduler, tcp://HOST:PORT)") from None
+
+
 def ordered(function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], jobs: int | None = 1,
             executor: Executor = "local", scheduler: str | None = None,
             window: int | None = None) -> Iterator[Any]:

@@ -13,16 +13,17 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim import atomic
 from sim.config import Scenario
 from sim.metrics import kpi_names, summarize
 from sim.records import UTILIZATION_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 MANIFEST = "manifest.json"
 
@@ -37,6 +38,9 @@ class ParquetAppender:
         self._writer: pq.ParquetWriter | None = None
 
     def append(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         if self._writer is None:
             table = pa.Table.from_pandas(frame, preserve_index=False)
             self._writer = pq.ParquetWriter(self._file, table.schema)

@@ -149,7 +149,8 @@ def replicate(scenarios: Sequence[Scenario], plan: Plan, jobs: int | None = 1,
     tasks = ((s, r, events) for r in range(plan.cap) for s in scenarios)
     window = (jobs or default_jobs()) * len(scenarios) if plan.sequential else None
     stream = ordered(simulate, tasks, jobs, executor, scheduler, window)
-    bar = progress_bar(None if plan.sequential else plan.cap, scenarios[0].name, progress)
+    name = scenarios[0].name if len(scenarios) == 1 else f"{len(scenarios)} scenarios"
+    bar = progress_bar(None if plan.sequential else plan.cap, name, progress)
     try:
         while not plan.done:
             row = [next(stream) for _ in scenarios]

@@ -54,8 +54,9 @@ class ParquetAppender:
 class RunWriter:
     """Writes one run folder replication by replication; use as a context manager.
 
-    Replications must be added in index order. Leaving the block with an error leaves no
-    file of this run under its final name and no manifest.
+    Replications must be added in index order. The old manifest goes first, so from then
+    on the folder counts as unfinished; leaving the block with an error leaves no new file
+    under its final name, no temporary file and no manifest.
     """
 
     def __init__(self, out: str | Path, scenario: Scenario, events: bool = False) -> None:

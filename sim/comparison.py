@@ -127,6 +127,8 @@ def format_comparison(table: pd.DataFrame, names: Sequence[str], replications: i
     """The comparison as aligned text, one block per KPI; ``*`` where the difference's CI
     excludes zero."""
     width = max(len(n) for n in names)
+    means = {i: _mci(r.mean, r.ci_low, r.ci_high) for i, r in zip(table.index, table.itertuples())}
+    column = max(len(m) for m in means.values())
     lines = [f"{len(names)} scenarios, {replications} replications each, seed {seed} for all "
              "(common random numbers)",
              f"mean [95% CI]; diff = scenario - {names[0]}, paired by replication [95% CI]; "
@@ -136,8 +138,8 @@ def format_comparison(table: pd.DataFrame, names: Sequence[str], replications: i
             continue
         lines.append("")
         lines.append(str(kpi))
-        for row in block.itertuples():
-            text = f"  {row.scenario:<{width}}  {_mci(row.mean, row.ci_low, row.ci_high):<32}"
+        for i, row in zip(block.index, block.itertuples()):
+            text = f"  {row.scenario:<{width}}  {means[i]:<{column}}"
             if row.scenario != names[0] and not pd.isna(row.diff):
                 mark = " *" if excludes_zero(row.diff_ci_low, row.diff_ci_high) else ""
                 text += f"  diff {_mci(row.diff, row.diff_ci_low, row.diff_ci_high, '+')}{mark}"

@@ -108,10 +108,9 @@ def check_executor(args: argparse.Namespace) -> None:
         check_scheduler(args.scheduler)
 
 
-def load(args: argparse.Namespace, path: str | None = None) -> Scenario:
-    """The scenario named on the command line (or ``path``), with ``--set`` and ``--seed``
-    applied."""
-    scenario = load_scenario(path or args.scenario, args.overrides or None)
+def load(args: argparse.Namespace) -> Scenario:
+    """The scenario named on the command line, with ``--set`` and ``--seed`` applied."""
+    scenario = load_scenario(args.scenario, args.overrides or None)
     if getattr(args, "seed", None) is not None:
         scenario = scenario.with_overrides({"seed": args.seed}, source="--seed")
     return scenario
@@ -196,7 +195,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if len(args.scenarios) < 2:
         raise UsageError("compare: 1 scenario given (expected at least 2)")
-    scenarios = common_seed([load(args, path) for path in args.scenarios])
+    scenarios = common_seed([load(argparse.Namespace(**vars(args), scenario=path))
+                             for path in args.scenarios])
     targets = target_halfwidths(args, scenarios[0])
     default = Path("runs") / "-".join(["compare", *(s.name for s in scenarios)])
     out = output_dir(args.out, default)

@@ -6,8 +6,11 @@
 >>> result.summary.head()
 """
 
+from sim.comparison import Comparison, compare
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.experiment import RunResult, run
+from sim.sweeps import SweepResult, sweep
 
-__all__ = ["RunResult", "Scenario", "ScenarioError", "load_scenario", "run"]
+__all__ = ["Comparison", "RunResult", "Scenario", "ScenarioError", "SweepResult", "compare",
+           "load_scenario", "run", "sweep"]
 __version__ = "0.1.0"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -54,3 +55,30 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
 
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
     return write_atomic(path, lambda f: frame.to_parquet(f, index=False, engine="pyarrow"))
+
+
+@contextmanager
+def open_atomic(path: str | Path) -> Iterator[IO[bytes]]:
+    """A file written over a long time (a run's complaints, as replications arrive) that
+    appears under ``path`` only when the block ends without an error."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def remove_stale(folder: str | Path) -> None:
+    """Delete the temporary files a crashed writer left in ``folder``."""
+    folder = Path(folder)
+    if folder.is_dir():
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sim.config import Scenario, ScenarioError, load_scenario
 
@@ -68,6 +68,17 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     add_scenario_options(p)
 
 
+def add_target_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target-halfwidth", dest="targets", action="append", default=[],
+                   metavar="KPI=VALUE",
+                   help="add replications until the KPI's 95%% CI half-width is at most VALUE "
+                        "(sequential procedure; --replications is then the number to start with, "
+                        "default 3)")
+    p.add_argument("--max-replications", type=positive_int("--max-replications"), metavar="N",
+                   help="with --target-halfwidth: stop at N replications even if the target is "
+                        "not met (default 100)")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="govsim", description="Simulate how a district handles residents' problems.")
     parser.add_argument("--version", action="version", version=f"govsim {_version()}")
@@ -78,7 +89,9 @@ def build_parser() -> Parser:
     p.add_argument("--out", metavar="DIR", help="output folder (default: runs/<name>/)")
     p.add_argument("--events", action="store_true", help="also write events.parquet")
     add_run_options(p)
+    add_target_options(p)
     p.set_defaults(handler=cmd_run)
+    add_experiment_parsers(sub)
 
     p = sub.add_parser("check", help="validate a scenario and print it with every default filled in")
     p.add_argument("scenario", help="scenario YAML file")
@@ -93,6 +106,14 @@ def build_parser() -> Parser:
                    help="worker processes (default: the machine's cores; 1 runs in this process)")
     p.set_defaults(handler=cmd_validate)
     return parser
+
+
+def check_executor(args: argparse.Namespace) -> None:
+    """A Dask scheduler that cannot be reached is bad input: say so before writing anything."""
+    if args.executor == "dask":
+        from sim.executors import check_scheduler
+
+        check_scheduler(args.scheduler)
 
 
 def load(args: argparse.Namespace) -> Scenario:
@@ -117,15 +138,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.experiment import run
+    from sim.experiment import write_run
 
     scenario = load(args)
+    targets = target_halfwidths(args, scenario)
     out = output_dir(args.out, Path("runs") / scenario.name)
-    result = run(scenario, replications=args.replications, jobs=args.jobs, executor=args.executor,
-                 scheduler=args.scheduler, events=args.events, progress=not args.quiet)
-    result.save(out)
+    check_executor(args)
+    result = write_run(scenario, out, replications=args.replications, jobs=args.jobs,
+                       executor=args.executor, scheduler=args.scheduler, events=args.events,
+                       progress=not args.quiet, **targets)
     if not args.quiet:
         print(format_summary(result.summary, scenario.name))
+        if result.plan.sequential:
+            print(result.plan.describe())
         print(f"wrote {out}/ in {result.manifest['wall_seconds']:.1f} s")
     return 0
 
@@ -150,6 +175,109 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"{passed} of {len(table)} measures agree with theory ({size} size); "
           f"wrote {out} in {time.perf_counter() - started:.1f} s")
     return 0 if passed == len(table) else 1
+
+
+def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
+    """compare, sweep and warmup: the commands that run several scenarios or look at one run."""
+    p = sub.add_parser("compare", help="run scenarios on the same complaints (common random numbers) "
+                                       "and compare each to the first")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenario YAML files")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: runs/compare-<name>-<name>.../)")
+    add_run_options(p)
+    add_target_options(p)
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("sweep", help="run every combination of a few scenario keys")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
+                   help="a key and its values, e.g. process.bounce.probability=0.2,0.4; repeat "
+                        "for more keys")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/sweep-<name>/)")
+    add_run_options(p)
+    p.set_defaults(handler=cmd_sweep)
+
+    p = sub.add_parser("warmup", help="suggest warmup_days (MSER-5) and plot the start of the run")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--measure", choices=("time-in-system", "backlog"), default="time-in-system",
+                   help="daily mean time in system of the day's arrivals, or open backlog")
+    p.add_argument("--out", metavar="DIR",
+                   help="folder for warmup.png and warmup.csv (default: runs/<name>-warmup/)")
+    add_run_options(p)
+    p.set_defaults(handler=cmd_warmup)
+
+
+def target_halfwidths(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
+    """``--target-halfwidth`` and ``--max-replications`` as keyword arguments for a run."""
+    from sim.metrics import kpi_names
+    from sim.sequential import DEFAULT_CAP, parse_targets
+
+    if not args.targets:
+        if args.max_replications is not None:
+            raise UsageError("--max-replications: only with --target-halfwidth "
+                             "(expected --target-halfwidth KPI=VALUE as well)")
+        return {}
+    cap = DEFAULT_CAP if args.max_replications is None else args.max_replications
+    return {"target_halfwidth": parse_targets(args.targets, kpi_names(scenario)), "max_replications": cap}
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim.comparison import common_seed, compare
+
+    if len(args.scenarios) < 2:
+        raise UsageError("compare: 1 scenario given (expected at least 2)")
+    scenarios = common_seed([load(argparse.Namespace(**vars(args), scenario=path))
+                             for path in args.scenarios])
+    targets = target_halfwidths(args, scenarios[0])
+    default = Path("runs") / "-".join(["compare", *(s.name for s in scenarios)])
+    out = output_dir(args.out, default)
+    check_executor(args)
+    result = compare(scenarios, args.replications, jobs=args.jobs, executor=args.executor,
+                     scheduler=args.scheduler, out=out, progress=not args.quiet, **targets)
+    if not args.quiet:
+        print(result.format())
+        if result.plan.sequential:
+            print(result.plan.describe())
+        print(f"wrote {out}/comparison.csv and a run folder per scenario")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import time
+
+    from sim.sweeps import combinations, format_sweep, parse_vary, sweep
+
+    scenario = load(args)
+    vary = parse_vary(args.vary)
+    combinations(scenario, vary)
+    out = output_dir(args.out, Path("runs") / f"sweep-{scenario.name}")
+    check_executor(args)
+    started = time.perf_counter()
+    result = sweep(scenario, vary, out, args.replications, jobs=args.jobs, executor=args.executor,
+                   scheduler=args.scheduler, progress=not args.quiet)
+    if not args.quiet:
+        print(format_sweep(result))
+        print(f"ran {len(result.ran)} combinations, skipped {len(result.skipped)} already finished; "
+              f"wrote {out}/sweep.csv in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_warmup(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sim.warmup import warmup
+
+    scenario = load(args)
+    out = output_dir(args.out, Path("runs") / f"{scenario.name}-warmup")
+    check_executor(args)
+    result = warmup(scenario, args.replications, args.measure, jobs=args.jobs,
+                    executor=args.executor, scheduler=args.scheduler, progress=not args.quiet)
+    result.save(out)
+    print(result.describe())
+    if not args.quiet:
+        print(f"wrote {out}/warmup.png and {out}/warmup.csv")
+    return 0
 
 
 def format_summary(summary: object, title: str) -> str:

@@ -8,30 +8,30 @@ the replications finished: they are always put back in replication order.
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
-from sim import atomic
-from sim.config import Scenario
+from sim.config import Scenario, ScenarioError
 from sim.district import build_district
+from sim.executors import Executor, default_jobs, ordered
 from sim.metrics import kpi_names, replication_kpis, summarize
 from sim.model import World
 from sim.records import complaint_frame, event_frame, utilization_frame
+from sim.runfolder import RunWriter
+from sim.sequential import DEFAULT_CAP, FIRST, Plan, check_targets
 from sim.streams import replication_streams
 
-Executor = Literal["local", "dask"]
+__all__ = ["Executor", "Replication", "RunOutput", "RunResult", "plan_for", "replicate", "run",
+           "simulate", "write_run"]
 
 
 class ConservationError(AssertionError):
@@ -85,7 +85,7 @@ def check_conservation(complaints: pd.DataFrame, kpis: dict[str, float], expecte
 
 @dataclass
 class RunResult:
-    """All replications of one scenario: the tables of DESIGN section 5."""
+    """All replications of one scenario, in memory: the tables of DESIGN section 5."""
 
     scenario: Scenario
     complaints: pd.DataFrame
@@ -99,97 +99,122 @@ class RunResult:
         return summarize(self.kpis)
 
     def save(self, out: str | Path) -> Path:
-        """Write every output file atomically; the manifest last, as the sign of a whole run."""
-        out = Path(out)
-        atomic.write_text(out / "scenario.yaml", self.scenario.to_yaml())
-        atomic.write_parquet(out / "complaints.parquet", self.complaints)
-        atomic.write_csv(out / "kpis.csv", self.kpis)
-        atomic.write_csv(out / "summary.csv", self.summary)
-        atomic.write_csv(out / "utilization.csv", self.utilization)
-        if self.events is not None:
-            atomic.write_parquet(out / "events.parquet", self.events)
-        atomic.write_text(out / "manifest.json", json.dumps(self.manifest, indent=2) + "\n")
-        return out
+        """Write the run folder, byte for byte as ``write_run`` would have written it."""
+        with RunWriter(out, self.scenario, events=self.events is not None) as writer:
+            for row in self.kpis.to_dict("records"):
+                r = row["replication"]
+                writer.add(_part(self.complaints, r), row, _part(self.utilization, r),
+                           None if self.events is None else _part(self.events, r))
+            writer.finish(self.manifest)
+        return Path(out)
+
+
+def _part(frame: pd.DataFrame, replication: int) -> pd.DataFrame:
+    return frame[frame["replication"].to_numpy() == replication].reset_index(drop=True)
+
+
+@dataclass
+class RunOutput:
+    """A run written to a folder: its small tables in memory, the complaints on disk."""
+
+    out: Path
+    scenario: Scenario
+    kpis: pd.DataFrame
+    summary: pd.DataFrame
+    manifest: dict[str, Any]
+    plan: Plan
+
+
+def plan_for(scenario: Scenario, replications: int | None = None,
+             target_halfwidth: Mapping[str, float] | None = None,
+             max_replications: int = DEFAULT_CAP) -> Plan:
+    """A fixed number of replications, or the sequential procedure when targets are given."""
+    if not target_halfwidth:
+        count = scenario.replications if replications is None else replications
+        if count < 1:
+            raise ValueError("replications must be at least 1")
+        return Plan.fixed(count)
+    targets = check_targets(target_halfwidth, kpi_names(scenario))
+    first = FIRST if replications is None else replications
+    if max_replications < first:
+        raise ScenarioError("--max-replications", "", f"{max_replications} is below the "
+                            f"{first} replications to start with (expected at least {first})")
+    return Plan(first, max_replications, targets)
+
+
+def replicate(scenarios: Sequence[Scenario], plan: Plan, jobs: int | None = 1,
+              executor: Executor = "local", scheduler: str | None = None, events: bool = False,
+              progress: bool = False) -> Iterator[list[Replication]]:
+    """Replication r of every scenario, for r = 0, 1, ... until the plan has enough."""
+    tasks = ((s, r, events) for r in range(plan.cap) for s in scenarios)
+    window = (jobs or default_jobs()) * len(scenarios) if plan.sequential else None
+    stream = ordered(simulate, tasks, jobs, executor, scheduler, window)
+    name = scenarios[0].name if len(scenarios) == 1 else f"{len(scenarios)} scenarios"
+    bar = progress_bar(None if plan.sequential else plan.cap, name, progress)
+    try:
+        while not plan.done:
+            row = [next(stream) for _ in scenarios]
+            plan.add([rep.kpis for rep in row])
+            bar.update(1)
+            yield row
+    finally:
+        stream.close()
+        bar.close()
 
 
 def run(scenario: Scenario, replications: int | None = None, jobs: int | None = 1,
         executor: Executor = "local", scheduler: str | None = None, events: bool = False,
-        progress: bool = False) -> RunResult:
-    """Run the scenario's replications and gather their tables, in replication order."""
-    count = scenario.replications if replications is None else replications
-    if count < 1:
-        raise ValueError("replications must be at least 1")
+        progress: bool = False, target_halfwidth: Mapping[str, float] | None = None,
+        max_replications: int = DEFAULT_CAP) -> RunResult:
+    """Run the scenario's replications and gather their tables in memory, in replication order.
+
+    With ``target_halfwidth`` (``{kpi: half-width}``), ``replications`` is the number to start
+    with and replications are added until every target is met or ``max_replications``.
+    """
+    plan = plan_for(scenario, replications, target_halfwidth, max_replications)
     started = time.perf_counter()
-    done = sorted(_replications(scenario, range(count), jobs, executor, scheduler, events, progress),
-                  key=lambda r: r.index)
+    done = [row[0] for row in replicate([scenario], plan, jobs, executor, scheduler, events, progress)]
     kpis = pd.DataFrame([r.kpis for r in done], columns=["replication", *kpi_names(scenario)])
-    result = RunResult(
+    return RunResult(
         scenario=scenario,
         complaints=pd.concat([r.complaints for r in done], ignore_index=True),
         kpis=kpis,
         utilization=pd.concat([r.utilization for r in done], ignore_index=True),
         events=pd.concat([r.events for r in done], ignore_index=True) if events else None,
+        manifest=manifest(scenario, plan.n, time.perf_counter() - started, plan.rule()),
     )
-    result.manifest = manifest(scenario, count, time.perf_counter() - started)
-    return result
 
 
-def _replications(scenario: Scenario, indices: Iterable[int], jobs: int | None, executor: Executor,
-                  scheduler: str | None, events: bool, progress: bool) -> Iterator[Replication]:
-    indices = list(indices)
-    bar = _progress(len(indices), scenario.name, progress)
-    try:
-        if executor == "dask":
-            source = _dask(scenario, indices, jobs, scheduler, events)
-        elif (jobs or os.cpu_count() or 1) == 1 or len(indices) == 1:
-            source = (simulate(scenario, i, events) for i in indices)
-        else:
-            source = _pool(scenario, indices, jobs or os.cpu_count() or 1, events)
-        for rep in source:
-            bar.update(1)
-            yield rep
-    finally:
-        bar.close()
+def write_run(scenario: Scenario, out: str | Path, replications: int | None = None,
+              jobs: int | None = None, executor: Executor = "local", scheduler: str | None = None,
+              events: bool = False, progress: bool = False,
+              target_halfwidth: Mapping[str, float] | None = None,
+              max_replications: int = DEFAULT_CAP) -> RunOutput:
+    """Run the scenario into folder ``out``, writing each replication as its turn comes, so
+    memory holds a few replications, not all of them."""
+    plan = plan_for(scenario, replications, target_halfwidth, max_replications)
+    started = time.perf_counter()
+    with RunWriter(out, scenario, events) as writer:
+        for (rep,) in replicate([scenario], plan, jobs, executor, scheduler, events, progress):
+            writer.add(rep.complaints, rep.kpis, rep.utilization, rep.events)
+        made = manifest(scenario, plan.n, time.perf_counter() - started, plan.rule())
+        summary = writer.finish(made)
+    return RunOutput(Path(out), scenario, writer.kpi_frame(), summary, made, plan)
 
 
-def _pool(scenario: Scenario, indices: list[int], jobs: int, events: bool) -> Iterator[Replication]:
-    with ProcessPoolExecutor(max_workers=min(jobs, len(indices))) as pool:
-        futures = [pool.submit(simulate, scenario, i, events) for i in indices]
-        for future in as_completed(futures):
-            yield future.result()
-
-
-def _dask(scenario: Scenario, indices: list[int], jobs: int | None, scheduler: str | None,
-          events: bool) -> Iterator[Replication]:
-    from dask.distributed import Client, LocalCluster
-    from dask.distributed import as_completed as dask_completed
-
-    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
-    cluster = None if address else LocalCluster(n_workers=jobs or os.cpu_count() or 1,
-                                                threads_per_worker=1, processes=True,
-                                                dashboard_address=None)
-    client = Client(address or cluster)
-    try:
-        futures = client.map(simulate, [scenario] * len(indices), indices, [events] * len(indices),
-                             pure=False)
-        for future in dask_completed(futures):
-            yield future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _progress(total: int, name: str, enabled: bool) -> Any:
+def progress_bar(total: int | None, name: str, enabled: bool, unit: str = "rep") -> Any:
+    """A tqdm bar on the terminal's stderr; silent when piped, quiet, or in a notebook log."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=name, unit="rep", disable=not (enabled and sys.stderr.isatty()),
+    return tqdm(total=total, desc=name, unit=unit, disable=not (enabled and sys.stderr.isatty()),
                 file=sys.stderr, leave=False)
 
 
-def manifest(scenario: Scenario, replications: int, wall_seconds: float) -> dict[str, Any]:
-    """What made these results: the scenario's hash, seed, versions and commit."""
-    return {
+def manifest(scenario: Scenario, replications: int, wall_seconds: float,
+             rule: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What made these results: the scenario's hash, seed, versions and commit, and the
+    sequential rule's report when it chose the number of replications."""
+    made = {
         "name": scenario.name,
         "scenario_sha256": scenario.sha256(),
         "seed": scenario.seed,
@@ -199,6 +224,9 @@ def manifest(scenario: Scenario, replications: int, wall_seconds: float) -> dict
         "platform": platform.platform(),
         "wall_seconds": round(wall_seconds, 3),
     }
+    if rule is not None:
+        made["replication_rule"] = rule
+    return made
 
 
 def versions() -> dict[str, str]:

@@ -1,0 +1,122 @@
+"""A run folder, written while the replications arrive and finished by its manifest.
+
+A run of the Shibei scenario makes a quarter of a million complaints per replication; fifty
+replications do not fit comfortably in memory. So each replication's complaints are appended
+to ``complaints.parquet`` (one row group each) as soon as it is its turn, and only the small
+tables (KPIs, utilization) stay in memory. Big files grow under hidden temporary names and
+are renamed at the end; ``manifest.json`` is written last, so a folder with a manifest is
+whole, and a folder without one is unfinished, whatever else lies in it.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sim import atomic
+from sim.config import Scenario
+from sim.metrics import kpi_names, summarize
+from sim.records import UTILIZATION_COLUMNS
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+
+MANIFEST = "manifest.json"
+
+
+class ParquetAppender:
+    """One Parquet file, one row group per appended table, renamed into place when the
+    stack it was opened on closes without an error."""
+
+    def __init__(self, path: Path, stack: ExitStack) -> None:
+        self._stack = stack
+        self._file: IO[bytes] = stack.enter_context(atomic.open_atomic(path))
+        self._writer: pq.ParquetWriter | None = None
+
+    def append(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            self._writer = pq.ParquetWriter(self._file, table.schema)
+            self._stack.callback(self._writer.close)
+        else:
+            table = pa.Table.from_pandas(frame, schema=self._writer.schema, preserve_index=False)
+        if len(frame):
+            self._writer.write_table(table)
+
+
+class RunWriter:
+    """Writes one run folder replication by replication; use as a context manager.
+
+    Replications must be added in index order. The old manifest goes first, so from then
+    on the folder counts as unfinished; leaving the block with an error leaves no new file
+    under its final name, no temporary file and no manifest.
+    """
+
+    def __init__(self, out: str | Path, scenario: Scenario, events: bool = False) -> None:
+        self.out = Path(out)
+        self.scenario = scenario
+        self.events = events
+        self.kpis: list[dict[str, float]] = []
+        self.utilization: list[pd.DataFrame] = []
+        self._stack = ExitStack()
+
+    def __enter__(self) -> RunWriter:
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / MANIFEST).unlink(missing_ok=True)
+        atomic.remove_stale(self.out)
+        self._complaints = ParquetAppender(self.out / "complaints.parquet", self._stack)
+        self._events = ParquetAppender(self.out / "events.parquet", self._stack) if self.events else None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
+
+    def add(self, complaints: pd.DataFrame, kpis: dict[str, float], utilization: pd.DataFrame,
+            events: pd.DataFrame | None = None) -> None:
+        """Append one replication's tables."""
+        self._complaints.append(complaints)
+        if self._events is not None and events is not None:
+            self._events.append(events)
+        self.kpis.append(kpis)
+        self.utilization.append(utilization)
+
+    def kpi_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.kpis, columns=["replication", *kpi_names(self.scenario)])
+
+    def utilization_frame(self) -> pd.DataFrame:
+        if not self.utilization:
+            return pd.DataFrame(columns=list(UTILIZATION_COLUMNS))
+        return pd.concat(self.utilization, ignore_index=True)
+
+    def finish(self, manifest: dict[str, Any]) -> pd.DataFrame:
+        """Move the big files into place, write the small ones, the manifest last; the summary."""
+        self._stack.close()
+        kpis = self.kpi_frame()
+        summary = summarize(kpis)
+        atomic.write_text(self.out / "scenario.yaml", self.scenario.to_yaml())
+        atomic.write_csv(self.out / "kpis.csv", kpis)
+        atomic.write_csv(self.out / "summary.csv", summary)
+        atomic.write_csv(self.out / "utilization.csv", self.utilization_frame())
+        atomic.write_text(self.out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        return summary
+
+
+def finished(out: str | Path, scenario: Scenario, replications: int) -> bool:
+    """Whether ``out`` holds a whole run of exactly this scenario and replication count."""
+    try:
+        manifest = json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (manifest.get("scenario_sha256") == scenario.sha256()
+            and manifest.get("replications") == replications)
+
+
+def read_summary(out: str | Path) -> pd.DataFrame:
+    return pd.read_csv(Path(out) / "summary.csv")

@@ -105,7 +105,32 @@ def build_parser() -> Parser:
     p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
                    help="worker processes (default: the machine's cores; 1 runs in this process)")
     p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("reproduce", help="make the published tables in results/ again and compare")
+    p.add_argument("names", nargs="*", metavar="NAME", help="manifest entries (default: all)")
+    p.add_argument("--update", action="store_true",
+                   help="rewrite the published files instead of comparing (the only way they change)")
+    p.add_argument("--manifest", default="results/manifest.yaml", metavar="PATH",
+                   help="the manifest (default: results/manifest.yaml)")
+    p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
+                   help="worker processes (default: the machine's cores)")
+    p.set_defaults(handler=cmd_reproduce)
     return parser
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Exit 0 when every entry reproduces (or was updated), 1 when one does not."""
+    from sim.results import load_manifest, reproduce, select
+
+    select(load_manifest(args.manifest), args.names, args.manifest)   # bad names fail first
+    outcomes = reproduce(args.names or None, args.manifest, update=args.update, jobs=args.jobs,
+                         report=lambda line: print(line, flush=True))
+    failed = [o.entry.name for o in outcomes if not o.ok]
+    if failed:
+        print(f"{len(failed)} of {len(outcomes)} entries do not reproduce: {', '.join(failed)}")
+        return 1
+    print(f"{len(outcomes)} entries {'updated' if args.update else 'reproduce'}")
+    return 0
 
 
 def check_executor(args: argparse.Namespace) -> None:

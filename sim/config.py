@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -413,7 +412,9 @@ def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise _first_error(exc, source, raw) from None
+        from sim.messages import first_error
+
+        raise first_error(exc, source, raw) from None
 
 
 def parse_overrides(items: list[str], source: str = "--set") -> dict[str, Any]:
@@ -461,95 +462,3 @@ def _index(part: str, node: list[Any], source: str, here: str) -> int:
     if not part.isdigit() or int(part) >= len(node):
         raise ScenarioError(source, here, f"expected a list index from 0 to {len(node) - 1}")
     return int(part)
-
-
-# --------------------------------------------------------------------------- messages
-def _first_error(exc: ValidationError, source: str, raw: dict[str, Any]) -> ScenarioError:
-    err = exc.errors(include_url=False)[0]
-    loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and _is_internal(p))]
-    message = _describe(err, raw, loc)
-    if KEYED in message:
-        _, key, message = message.split(KEYED)
-        loc = [*loc, *key.split(".")]
-    path = ".".join(loc)
-    return ScenarioError(source, path or "(top level)", message)
-
-
-def _is_internal(part: str) -> bool:
-    return part in DIST_NAMES or "[" in part or part in ("function-after", "tagged-union")
-
-
-def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
-    kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
-    bounds = {"greater_than": "above", "greater_than_equal": "at least",
-              "less_than": "below", "less_than_equal": "at most"}
-    if kind == "extra_forbidden":
-        return f"unknown key (expected one of: {', '.join(_known_keys(loc, raw))})"
-    if kind == "missing":
-        return "missing (a required key)"
-    if kind in bounds:
-        limit = next(iter(ctx.values()))
-        return f"{got!r} is out of range (expected a value {bounds[kind]} {limit})"
-    if kind in ("too_short", "too_long"):
-        return f"has {ctx.get('actual_length')} items (expected {_length_rule(ctx)})"
-    if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return f"unknown or missing dist (expected dist: one of {', '.join(DIST_NAMES)})"
-    if kind == "literal_error":
-        return f"{got!r} is not allowed (expected {ctx.get('expected')})"
-    if kind == "string_pattern_mismatch":
-        return f"{got!r} has characters that are not allowed (expected lower-case letters, digits and -)"
-    if kind == "finite_number":
-        return f"{got!r} is not finite (expected a finite number)"
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    expected = {"int": "a whole number", "float": "a number", "bool": "true or false",
-                "string": "text", "dict": "a mapping", "tuple": "a list", "model": "a mapping",
-                "list": "a list"}
-    for prefix, what in expected.items():
-        if kind.startswith(prefix) or kind == f"{prefix}_type":
-            return f"{got!r} is the wrong type (expected {what})"
-    return f"{err['msg']} (got {got!r})"
-
-
-def _length_rule(ctx: dict[str, Any]) -> str:
-    low, high = ctx.get("min_length"), ctx.get("max_length")
-    if low is not None and low == high:
-        return f"exactly {low}"
-    return f"at least {low}" if low is not None else f"at most {high}"
-
-
-def _known_keys(loc: list[str], raw: dict[str, Any]) -> list[str]:
-    """The keys allowed in the section that holds the unknown one."""
-    section: Any = raw
-    for part in loc[:-1]:
-        if isinstance(section, list) and part.isdigit() and int(part) < len(section):
-            section = section[int(part)]
-        else:
-            section = section.get(part, {}) if isinstance(section, dict) else {}
-    if isinstance(section, dict) and section.get("dist") in DIST_CLASSES:
-        return list(DIST_CLASSES[section["dist"]].model_fields)
-    model: Any = Scenario
-    for part in loc[:-1]:
-        if part.isdigit() or model is None:
-            continue
-        fields = getattr(model, "model_fields", {})
-        key = "from_" if part == "from" else part
-        annotation = fields[key].annotation if key in fields else None
-        model = _model_of(annotation)
-    if model is None or not hasattr(model, "model_fields"):
-        return ["(see docs/scenario-reference.md)"]
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def _model_of(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def is_finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)

@@ -1,6 +1,6 @@
 """M/M/c in govsim: one department with ``c`` staff, everything recorded as usual.
 
-The degenerate scenario of DESIGN section 8: one grid in one community on one street, a
+The degenerate scenario of docs/validation.md: one grid in one community on one street, a
 single department, a single category that only the department can resolve, exponential
 resolve times, and everything else switched off (no grid branches, guides, bounces,
 duplicate contacts, push-down tasks, impatient or calling residents). Complaints arrive at

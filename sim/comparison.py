@@ -129,7 +129,8 @@ def format_comparison(table: pd.DataFrame, names: Sequence[str], replications: i
     width = max(len(n) for n in names)
     means = {i: _mci(r.mean, r.ci_low, r.ci_high) for i, r in zip(table.index, table.itertuples())}
     column = max(len(m) for m in means.values())
-    lines = [f"{len(names)} scenarios, {replications} replications each, seed {seed} for all "
+    each = f"{replications} replication{'s' if replications != 1 else ''} each"
+    lines = [f"{len(names)} scenarios, {each}, seed {seed} for all "
              "(common random numbers)",
              f"mean [95% CI]; diff = scenario - {names[0]}, paired by replication [95% CI]; "
              "* where that CI excludes 0"]

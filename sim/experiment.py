@@ -85,7 +85,7 @@ def check_conservation(complaints: pd.DataFrame, kpis: dict[str, float], expecte
 
 @dataclass
 class RunResult:
-    """All replications of one scenario, in memory: the tables of DESIGN section 5."""
+    """All replications of one scenario, in memory: the tables of a run folder (docs/model.md)."""
 
     scenario: Scenario
     complaints: pd.DataFrame

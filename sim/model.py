@@ -51,7 +51,7 @@ class Complaint:
         self.id, self.arrival, self.grid, self.needs = cid, arrival, grid, needs
         self.unclear, self.department, self.deadline = unclear, department, deadline
         self.entry: Unit | None = None     # where the resident brought it, and calls back
-        self.at: Unit | None = None        # the unit it was last sent to
+        self.at: Unit | None = None        # the unit it is at, or is being passed on from
         self.state, self.outcome = QUEUED, OPEN
         self.closed_day, self.resolved_level = float("nan"), -1
         self.handoffs = self.bounces = 0

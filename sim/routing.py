@@ -74,19 +74,24 @@ def worn_out(rules: Rules, bounces: int) -> bool:
     return bounces >= rules.max_rounds
 
 
+def bounce_unless_worn_out(rules: Rules, bounces: int) -> Action:
+    """Send it back down, unless that would be one bounce more than ``max_rounds``."""
+    return Action.STALL if worn_out(rules, bounces) else Action.BOUNCE
+
+
 def decide(rules: Rules, level: int, needs: int, unclear: bool, bounces: int, guided: bool,
            uniform: Callable[[], float]) -> Action:
     """The routing decision for a complaint a unit of ``level`` is about to work on."""
     at_bounce_level = rules.bounce_allowed and level == rules.bounce_from
     if at_bounce_level:
-        if worn_out(rules, bounces):
+        if bounces > 0 and worn_out(rules, bounces):   # the loop has run its course
             return Action.STALL
         if dodges(rules, level, unclear, uniform):
-            return Action.BOUNCE
+            return bounce_unless_worn_out(rules, bounces)
     if can_resolve(rules, level, needs, guided, uniform):
         return Action.RESOLVE
     if rules.next_level[level] >= 0:
         return Action.ESCALATE
     if at_bounce_level:                      # nowhere higher to go: always sent back
-        return Action.BOUNCE
+        return bounce_unless_worn_out(rules, bounces)
     return Action.STALL

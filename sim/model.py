@@ -184,6 +184,7 @@ class World:
 
     def _log(self, c: Complaint, activity: Activity, level: int, unit: int,
              day: float | None = None) -> None:
+        """Record a step of the complaint's life (hot callers check ``self.events`` first)."""
         if self.events is not None:
             self.events.append((c.id, self.env.now if day is None else day, activity, level, unit))
 
@@ -196,7 +197,8 @@ class World:
         self.complaints.append(c)
         level = self._entry_level[grid]
         c.entry = unit = self.unit_of(level, c)
-        self._log(c, Activity.ARRIVE, level, unit.index)
+        if self.events is not None:
+            self._log(c, Activity.ARRIVE, level, unit.index)
         self._visit(c, unit)
         for _ in range(self._duplicates[i]):
             c.contacts += 1
@@ -280,7 +282,8 @@ class World:
     def _close(self, c: Complaint, outcome: int, level: int, unit: int = -1) -> None:
         c.state, c.outcome, c.closed_day = CLOSED, outcome, self.env.now
         c.resolved_level = level if outcome == RESOLVED else -1
-        self._log(c, Activity.RESOLVE if outcome == RESOLVED else Activity.ABANDON, level, unit)
+        if self.events is not None:
+            self._log(c, Activity.RESOLVE if outcome == RESOLVED else Activity.ABANDON, level, unit)
 
     # ------------------------------------------------------------------ units
     def _visit(self, c: Complaint, unit: Unit) -> None:
@@ -300,7 +303,8 @@ class World:
             return
         if kind == VISIT:
             c.state = QUEUED
-            self._log(c, Activity.QUEUE, unit.level.index, unit.index)
+            if self.events is not None:
+                self._log(c, Activity.QUEUE, unit.level.index, unit.index)
         (unit.front if kind == TASK and self.tasks_first else unit.queue).append((kind, c, self.env.now))
 
     def _start(self, unit: Unit, kind: int, c: Complaint | None, queued: float) -> None:
@@ -315,7 +319,8 @@ class World:
             action = decide(self.rules, level.index, c.needs, c.unclear, c.bounces,
                             level.index == GRID and self.guided[c.grid], self.uniform)
             duration = level.resolve() if action == Action.RESOLVE else level.handle()
-            self._log(c, Activity.START, level.index, unit.index)
+            if self.events is not None:
+                self._log(c, Activity.START, level.index, unit.index)
         elif kind == CONTACT:
             duration = level.handle()
         else:
@@ -374,14 +379,16 @@ class World:
     def _pass_on(self, c: Complaint, level: int, delay: float, activity: Activity, unit: Unit) -> None:
         c.handoffs += 1
         c.state = DELAY
-        self._log(c, activity, unit.level.index, unit.index)
+        if self.events is not None:
+            self._log(c, activity, unit.level.index, unit.index)
         target = self.unit_of(level, c)
         self._after(delay, lambda _: self._hand_over(c, target))
 
     def _hand_over(self, c: Complaint, unit: Unit) -> None:
         if self._gone(c):                                  # gave up on the way
             return
-        self._log(c, Activity.HANDOFF, unit.level.index, unit.index)
+        if self.events is not None:
+            self._log(c, Activity.HANDOFF, unit.level.index, unit.index)
         self._visit(c, unit)
 
     # ------------------------------------------------------------------ leading group

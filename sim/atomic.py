@@ -28,29 +28,22 @@ FILE_MODE = _file_mode()
 
 def write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(file)`` on a temporary file, then move it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, FILE_MODE)           # mkstemp makes it private; results are for sharing
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with open_atomic(path) as f:
+        write(f)
+    return Path(path)
 
 
 def write_text(path: str | Path, text: str) -> Path:
     return write_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """CSV with a fixed float format (10 significant digits), so equal tables are equal files."""
+    return frame.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+
+
 def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
-    """CSV with a fixed float format, so equal tables are equal files."""
-    return write_text(path, frame.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+    return write_text(path, csv_text(frame))
 
 
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:

@@ -105,7 +105,7 @@ def reproduce(names: list[str] | None = None, manifest: str | Path = MANIFEST, u
         for entry in entries:
             started = time.perf_counter()
             table = MAKERS[entry.make](bench, entry.spec())
-            fresh = csv_text(table)
+            fresh = atomic.csv_text(table)
             published = root / entry.table_file
             differences = [] if update else diff_tables(published, fresh, entry.limits())
             if update:
@@ -132,10 +132,6 @@ def publish(root: Path, entry: Entry, table: pd.DataFrame, text: str) -> None:
     atomic.write_text(path.with_suffix(".md"), markdown(table, entry.title))
     if entry.kind == "figure":
         DRAWERS[entry.make](table, root / entry.file)
-
-
-def csv_text(table: pd.DataFrame) -> str:
-    return table.to_csv(index=False, float_format="%.10g", lineterminator="\n")
 
 
 def diff_tables(published: Path, fresh: str, tol: Tolerance, most: int = 20) -> list[str]:

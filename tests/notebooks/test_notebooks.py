@@ -47,8 +47,8 @@ def test_committed_without_outputs(name: str) -> None:
     nbformat.validate(nb)
     dirty = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
              and (cell.outputs or cell.execution_count is not None)]
-    assert not dirty, (f"{name}: code cells {dirty} have outputs or execution counts; clear them "
-                       "before committing (jupyter nbconvert --clear-output --inplace)")
+    assert not dirty, (f"{name}: code cells {dirty} have outputs or execution counts; clear them before "
+                       "committing (Edit > Clear All Outputs, or jupyter nbconvert --clear-output --inplace)")
 
 
 @pytest.fixture(scope="module")

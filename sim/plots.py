@@ -1,87 +1,105 @@
 """Figures of the published results, drawn from the data tables in results/.
 
 Each figure is drawn from a CSV that ``govsim reproduce`` compares cell by cell; the PNG is
-only its picture (image bytes differ between matplotlib versions, the data do not).
+only its picture (image bytes differ between matplotlib versions, the data do not). Each
+drawer returns a matplotlib Figure made without pyplot, so it shows inline in a notebook
+and changes no backend or style of the caller; with a path it also writes the PNG.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sim.config import LEVELS
 
-Drawer = Callable[[pd.DataFrame, Path], None]
+Drawer = Callable[[pd.DataFrame, "Path | None"], Any]
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+@contextmanager
+def _style() -> Iterator[None]:
+    """seaborn's look for the published figures, without changing the caller's settings."""
     import seaborn as sns
 
-    sns.set_theme(style="whitegrid", context="notebook")
-    return plt, sns
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
+        yield
 
 
-def _save(fig, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _figure(width: float, height: float, columns: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """A figure not tied to any pyplot backend (safe in a notebook and on a server)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots(1, columns, squeeze=False, **kwargs)[0]
+
+
+def _save(fig: Any, path: Path | None) -> Any:
     from sim import atomic
 
     fig.tight_layout()
-    atomic.write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=120))
-    import matplotlib.pyplot as plt
+    if path is not None:
+        atomic.write_atomic(path, lambda f: fig.savefig(f, format="png", dpi=120))
+    return fig
 
-    plt.close(fig)
 
-
-def time_to_close(data: pd.DataFrame, path: Path) -> None:
+def time_to_close(data: pd.DataFrame, path: Path | None = None) -> Any:
     """F1: ECDF of days to close (share of the cohort resolved within d days)."""
-    plt, sns = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    sns.lineplot(data=data, x="days", y="resolved_share", hue="scenario", drawstyle="steps-post", ax=ax)
-    ax.set(xlabel="days since the complaint arrived", ylabel="share of complaints resolved",
-           title="Time to close", ylim=(0, 1))
-    _save(fig, path)
+    import seaborn as sns
+
+    with _style():
+        fig, (ax,) = _figure(7, 4.2)
+        sns.lineplot(data=data, x="days", y="resolved_share", hue="scenario", drawstyle="steps-post",
+                     ax=ax)
+        ax.set(xlabel="days since the complaint arrived", ylabel="share of complaints resolved",
+               title="Time to close", ylim=(0, 1))
+        return _save(fig, path)
 
 
-def where_resolved(data: pd.DataFrame, path: Path) -> None:
+def where_resolved(data: pd.DataFrame, path: Path | None = None) -> Any:
     """F2: where resolved complaints were resolved, by level and scenario."""
-    plt, sns = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    sns.barplot(data=data, x="level", y="share", hue="scenario", order=list(LEVELS), ax=ax)
-    ax.set(xlabel="level that resolved it", ylabel="share of resolved complaints",
-           title="Where complaints are resolved")
-    _save(fig, path)
+    import seaborn as sns
+
+    with _style():
+        fig, (ax,) = _figure(7, 4.2)
+        sns.barplot(data=data, x="level", y="share", hue="scenario", order=list(LEVELS), ax=ax)
+        ax.set(xlabel="level that resolved it", ylabel="share of resolved complaints",
+               title="Where complaints are resolved")
+        return _save(fig, path)
 
 
-def sensitivity(data: pd.DataFrame, path: Path) -> None:
+def sensitivity(data: pd.DataFrame, path: Path | None = None) -> Any:
     """F3: T3 as heatmaps, one per scenario, of the share resolved within 30 days."""
-    plt, sns = _pyplot()
+    import seaborn as sns
+
     keys = [c for c in data.columns[1:] if not c.endswith(("_mean", "_ci_low", "_ci_high"))]
     names = list(dict.fromkeys(data["scenario"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.2), squeeze=False)
     value = "resolved_within_30d_share_mean"
-    for ax, name in zip(axes[0], names):
-        grid = data[data["scenario"] == name].pivot(index=keys[0], columns=keys[1], values=value)
-        sns.heatmap(grid, annot=True, fmt=".3f", cmap="viridis", vmin=data[value].min(),
-                    vmax=data[value].max(), ax=ax, cbar=ax is axes[0][-1])
-        ax.set(title=f"{name}: resolved within 30 days", ylabel=keys[0], xlabel=keys[1])
-    _save(fig, path)
+    with _style():
+        fig, axes = _figure(5.2 * len(names), 4.2, len(names))
+        for ax, name in zip(axes, names):
+            grid = data[data["scenario"] == name].pivot(index=keys[0], columns=keys[1], values=value)
+            sns.heatmap(grid, annot=True, fmt=".3f", cmap="viridis", vmin=data[value].min(),
+                        vmax=data[value].max(), ax=ax, cbar=ax is axes[-1])
+            ax.set(title=f"{name}: resolved within 30 days", ylabel=keys[0], xlabel=keys[1])
+        return _save(fig, path)
 
 
-def backlog(data: pd.DataFrame, path: Path) -> None:
+def backlog(data: pd.DataFrame, path: Path | None = None) -> Any:
     """F4: open complaints by level over time, one panel per scenario."""
-    plt, sns = _pyplot()
+    import seaborn as sns
+
     names = list(dict.fromkeys(data["scenario"]))
-    fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4), sharey=True, squeeze=False)
-    for ax, name in zip(axes[0], names):
-        sns.lineplot(data=data[data["scenario"] == name], x="day", y="open", hue="level",
-                     hue_order=[lv for lv in LEVELS if lv in set(data["level"])], ax=ax)
-        ax.set(title=f"{name}: open backlog by level", xlabel="day", ylabel="open complaints")
-    _save(fig, path)
+    with _style():
+        fig, axes = _figure(6 * len(names), 4, len(names), sharey=True)
+        for ax, name in zip(axes, names):
+            sns.lineplot(data=data[data["scenario"] == name], x="day", y="open", hue="level",
+                         hue_order=[lv for lv in LEVELS if lv in set(data["level"])], ax=ax)
+            ax.set(title=f"{name}: open backlog by level", xlabel="day", ylabel="open complaints")
+        return _save(fig, path)
 
 
 DRAWERS: dict[str, Drawer] = {"f1": time_to_close, "f2": where_resolved, "f3": sensitivity,

@@ -75,7 +75,15 @@ def t1_processes(bench: Bench, spec: Spec) -> pd.DataFrame:
 # --------------------------------------------------------------------------- T2
 def reform_elements(legacy: Scenario, whistle: Scenario) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     """Each element of the reform as (overrides that add it to legacy, overrides that remove
-    it from whistle); the values come from the other scenario file, not from this code."""
+    it from whistle), each naming its variant (``<legacy>-plus-<element>``,
+    ``<whistle>-minus-<element>``); the values come from the other scenario file."""
+    elements = _element_changes(legacy, whistle)
+    return {name: ({**add, "name": f"{legacy.name}-plus-{name}"},
+                   {**remove, "name": f"{whistle.name}-minus-{name}"})
+            for name, (add, remove) in elements.items()}
+
+
+def _element_changes(legacy: Scenario, whistle: Scenario) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     lp, wp = legacy.resolved()["process"], whistle.resolved()["process"]
     legacy_route, whistle_route = list(lp["route"]), list(wp["route"])
     top = [level for level in ("platform", "leadership") if level in whistle_route]
@@ -107,9 +115,7 @@ def t2_elements(bench: Bench, spec: Spec) -> pd.DataFrame:
     elements = reform_elements(legacy, whistle)
     frames = []
     for base, direction, pick in ((legacy, "added to legacy", 0), (whistle, "removed from whistle", 1)):
-        sign = "plus" if pick == 0 else "minus"
-        variants = [base.with_overrides({**changes[pick], "name": f"{base.name}-{sign}-{name}"}, source=name)
-                    for name, changes in elements.items()]
+        variants = [base.with_overrides(changes[pick], source=name) for name, changes in elements.items()]
         table = bench.comparison([base, *variants], spec.replications).table
         table = table[table["kpi"].isin(HEADLINE)]
         baseline = table[table["scenario"] == base.name].set_index("kpi")["mean"]

@@ -145,7 +145,7 @@ def diff_tables(published: Path, fresh: str, tol: Tolerance, most: int = 20) -> 
     if list(old.columns) != list(new.columns) or len(old) != len(new):
         return [f"{published.name}: shape or columns changed: published {len(old)} rows "
                 f"{list(old.columns)}, now {len(new)} rows {list(new.columns)}"]
-    labels = [c for c in old.columns if old[c].dtype == object][:3]
+    labels = [c for c in old.columns if not pd.api.types.is_numeric_dtype(old[c])][:3]   # row names
     found = []
     for i in range(len(old)):
         for column in old.columns:

@@ -18,8 +18,10 @@ complaint goes: it asks ``routing.decide`` and carries the answer out.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -96,6 +98,22 @@ class Unit:
         self.front: deque[tuple[int, Complaint | None, float]] = deque()
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the event loop. The loop makes no reference
+    cycles (each step's event and callback are freed by reference counting as soon as they
+    have run), but it allocates millions of objects, and every few hundred allocations the
+    collector would rescan the run's growing records: a fifth of a replication's time, half
+    of it with an event log."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class World:
     """One replication of one scenario: build with streams, call ``run()`` once."""
 
@@ -169,7 +187,8 @@ class World:
         leadership = self.scenario.levels.leadership
         if leadership.meets:
             self._after(leadership.meeting_every_days, self._meet)
-        self.env.run(until=self.horizon)
+        with _no_cyclic_gc():
+            self.env.run(until=self.horizon)
         self._close_at_horizon()
         if self.events is not None:
             self.events.sort(key=lambda e: e[1])       # withdrawals are logged when found

@@ -192,7 +192,23 @@ class World:
         self._close_at_horizon()
         if self.events is not None:
             self.events.sort(key=lambda e: e[1])       # withdrawals are logged when found
-        return ReplicationRecords.from_world(self)
+        records = ReplicationRecords.from_world(self)
+        self._let_go()
+        return records
+
+    def _let_go(self) -> None:
+        """Break the reference cycles a finished world sits in, so that it is freed as soon
+        as the caller lets go of it rather than at some later full garbage collection (a run
+        of many replications would otherwise hold several replications at once): steps
+        still scheduled past the horizon call back into the world, and SimPy's environment
+        is itself a cycle; queued work points at complaints that point at their units."""
+        self.env._queue.clear()       # SimPy has no public call to drop pending events
+        for row in self.units:
+            for unit in row:
+                unit.queue.clear()
+                unit.front.clear()
+        self.meeting.clear()
+        self._calls.clear()
 
     def _after(self, delay: float, callback: Callable[[Any], None]) -> None:
         self._schedule(Wake(callback), NORMAL, delay)

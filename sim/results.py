@@ -176,7 +176,7 @@ def describe(outcome: Outcome, updated: bool) -> str:
             f" ({outcome.seconds:.0f} s)"
     if outcome.ok:
         return f"{e.name}: reproduces ({outcome.seconds:.0f} s)"
-    lines = [f"{e.name}: DOES NOT REPRODUCE ({len(outcome.differences)} findings)"]
+    lines = [f"{e.name}: DOES NOT REPRODUCE"]
     return "\n".join([*lines, *(f"  {d}" for d in outcome.differences)])
 
 

@@ -46,10 +46,6 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     return write_text(path, csv_text(frame))
 
 
-def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
-    return write_atomic(path, lambda f: frame.to_parquet(f, index=False, engine="pyarrow"))
-
-
 @contextmanager
 def open_atomic(path: str | Path) -> Iterator[IO[bytes]]:
     """A file written over a long time (a run's complaints, as replications arrive) that

@@ -244,7 +244,9 @@ class World:
         Calls are due in the order they are booked (every resident waits the same interval),
         so one FIFO holds them and one scheduled event, for the earliest, serves them all;
         residents whose complaint closed meanwhile are dropped without an event."""
-        due = self.env.now + self.follow_up if self.follow_up is not None else self.horizon
+        if self.follow_up is None:
+            return
+        due = self.env.now + self.follow_up
         if due < self.horizon and due < c.deadline:
             self._calls.append((due, c))
             self._wake_for_calls()

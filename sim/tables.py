@@ -93,7 +93,7 @@ def _element_changes(legacy: Scenario, whistle: Scenario) -> dict[str, tuple[dic
              "process.grid_branches": wp["grid_branches"]},
             {"process.grid_branches": lp["grid_branches"]}),
         "grid-guides": ({"process.guides": wp["guides"]}, {"process.guides": lp["guides"]}),
-        "no-bounce-back": ({"process.bounce": wp["bounce"]}, {"process.bounce": {**lp["bounce"]}}),
+        "no-bounce-back": ({"process.bounce": wp["bounce"]}, {"process.bounce": lp["bounce"]}),
         "platform-and-leading-group": (
             {"process.route": [*legacy_route, *[t for t in top if t not in legacy_route]],
              "process.top_resolves_all": wp["top_resolves_all"]},

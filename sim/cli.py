@@ -149,12 +149,11 @@ def load(args: argparse.Namespace) -> Scenario:
     return scenario
 
 
-def output_dir(given: str | None, default: Path) -> Path:
-    out = Path(given) if given else default
-    existing = next((p for p in (out, *out.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        raise UsageError(f"--out: {existing} is a file (expected a folder)")
-    return out
+def output_dir(given: str | None, default: Path, kind: str = "run") -> Path:
+    """The folder a command will write, checked before any work (sim/outdir.py)."""
+    from sim import outdir
+
+    return outdir.check(default if given is None else given, kind)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -184,14 +183,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when every measure agrees with theory, 1 when one does not."""
     import time
 
-    from sim import atomic
-    from sim.validation import format_table, run_validation
+    from sim import atomic, outdir
+    from sim.validation import TABLE_COLUMNS, format_table, run_validation
 
     size = "quick" if args.quick else "full"
-    out = Path(args.out) if args.out else Path("runs/validation") / (
-        "validation-quick.csv" if args.quick else "validation.csv")
-    if out.is_dir():
-        raise UsageError(f"--out: {out} is a folder (expected a CSV file name)")
+    default = Path("runs/validation") / ("validation-quick.csv" if args.quick else "validation.csv")
+    out = outdir.check_file(default if args.out is None else args.out, ",".join(TABLE_COLUMNS))
     started = time.perf_counter()
     table = run_validation(size, jobs=args.jobs)
     atomic.write_csv(out, table)
@@ -255,7 +252,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                              for path in args.scenarios])
     targets = target_halfwidths(args, scenarios[0])
     default = Path("runs") / "-".join(["compare", *(s.name for s in scenarios)])
-    out = output_dir(args.out, default)
+    out = output_dir(args.out, default, "compare")
     check_executor(args)
     result = compare(scenarios, args.replications, jobs=args.jobs, executor=args.executor,
                      scheduler=args.scheduler, out=out, progress=not args.quiet, **targets)
@@ -270,12 +267,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import time
 
-    from sim.sweeps import combinations, format_sweep, parse_vary, sweep
+    from sim.sweeps import combinations, default_folder, format_sweep, parse_vary, sweep
 
     scenario = load(args)
     vary = parse_vary(args.vary)
     combinations(scenario, vary)
-    out = output_dir(args.out, Path("runs") / f"sweep-{scenario.name}")
+    out = output_dir(args.out, default_folder(scenario, vary), "sweep")
     check_executor(args)
     started = time.perf_counter()
     result = sweep(scenario, vary, out, args.replications, jobs=args.jobs, executor=args.executor,
@@ -294,7 +291,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     from sim.warmup import warmup
 
     scenario = load(args)
-    out = output_dir(args.out, Path("runs") / f"{scenario.name}-warmup")
+    out = output_dir(args.out, Path("runs") / f"{scenario.name}-warmup", "warmup")
     check_executor(args)
     result = warmup(scenario, args.replications, args.measure, jobs=args.jobs,
                     executor=args.executor, scheduler=args.scheduler, progress=not args.quiet)

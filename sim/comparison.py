@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import atomic
+from sim import atomic, outdir
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.executors import Executor
 from sim.experiment import manifest, plan_for, replicate
@@ -80,6 +80,8 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int | None
     started = time.perf_counter()
     rows: list[list[dict[str, float]]] = []
     with ExitStack() as stack:
+        if out is not None:
+            stack.enter_context(outdir.folder(Path(out), "compare"))
         writers = ([stack.enter_context(RunWriter(Path(out) / s.name, s)) for s in scenarios]
                    if out is not None else [])
         for row in replicate(scenarios, plan, jobs, executor, scheduler, progress=progress):
@@ -88,11 +90,11 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int | None
                 writer.add(rep.complaints, rep.kpis, rep.utilization)
         for writer in writers:
             writer.finish(manifest(writer.scenario, plan.n, time.perf_counter() - started, plan.rule()))
-    kpis = {s.name: pd.DataFrame([row[i] for row in rows], columns=["replication", *kpi_names(s)])
-            for i, s in enumerate(scenarios)}
-    table = comparison_table(kpis)
-    if out is not None:
-        atomic.write_csv(Path(out) / "comparison.csv", table)
+        kpis = {s.name: pd.DataFrame([row[i] for row in rows], columns=["replication", *kpi_names(s)])
+                for i, s in enumerate(scenarios)}
+        table = comparison_table(kpis)
+        if out is not None:
+            atomic.write_csv(Path(out) / "comparison.csv", table)
     return Comparison(scenarios, kpis, table, plan, Path(out) if out is not None else None)
 
 

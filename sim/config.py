@@ -388,20 +388,10 @@ class Scenario(Frozen):
 # --------------------------------------------------------------------------- loading
 def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> Scenario:
     """Read, override and validate a scenario file; raise ScenarioError on bad input."""
+    from sim import yamlio
+
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(source, "", "no such file (expected a scenario YAML file)") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(source, "", f"cannot read ({exc.__class__.__name__})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ScenarioError(source, where, f"not valid YAML: {problem}") from None
+    raw = yamlio.load(path, "a scenario YAML file")
     if not isinstance(raw, dict):
         raise ScenarioError(source, "", "expected a mapping of scenario keys at the top level")
     scenario = validate(raw, source)
@@ -419,15 +409,18 @@ def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
 
 def parse_overrides(items: list[str], source: str = "--set") -> dict[str, Any]:
     """``["a.b=1", "c=[x, y]"]`` -> ``{"a.b": 1, "c": ["x", "y"]}``, values parsed as YAML."""
+    from sim import yamlio
+
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ScenarioError(source, item, "expected KEY=VALUE, e.g. process.bounce.probability=0.3")
         try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise ScenarioError(source, key.strip(), f"value {value!r} is not valid YAML") from None
+            out[key.strip()] = yamlio.parse(value, source)
+        except ScenarioError as exc:
+            raise ScenarioError(source, key.strip(),
+                                f"value {yamlio.shown(value)} is {exc.message}") from None
     return out
 
 
@@ -459,6 +452,6 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | list[str],
 
 
 def _index(part: str, node: list[Any], source: str, here: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
+    if not (part.isascii() and part.isdigit()) or int(part) >= len(node):
         raise ScenarioError(source, here, f"expected a list index from 0 to {len(node) - 1}")
     return int(part)

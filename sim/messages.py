@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.config import DIST_CLASSES, DIST_NAMES, KEYED, Scenario, ScenarioError
+from sim.yamlio import shown
 
 
 def first_error(exc: ValidationError, source: str, raw: dict[str, Any]) -> ScenarioError:
@@ -39,17 +40,17 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
         return "missing (a required key)"
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        return f"{got!r} is out of range (expected a value {bounds[kind]} {limit})"
+        return f"{shown(got)} is out of range (expected a value {bounds[kind]} {limit})"
     if kind in ("too_short", "too_long"):
         return f"has {ctx.get('actual_length')} items (expected {_length_rule(ctx)})"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         return f"unknown or missing dist (expected dist: one of {', '.join(DIST_NAMES)})"
     if kind == "literal_error":
-        return f"{got!r} is not allowed (expected {ctx.get('expected')})"
+        return f"{shown(got)} is not allowed (expected {ctx.get('expected')})"
     if kind == "string_pattern_mismatch":
-        return f"{got!r} has characters that are not allowed (expected lower-case letters, digits and -)"
+        return f"{shown(got)} has characters that are not allowed (expected lower-case letters, digits and -)"
     if kind == "finite_number":
-        return f"{got!r} is not finite (expected a finite number)"
+        return f"{shown(got)} is not finite (expected a finite number)"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     expected = {"int": "a whole number", "float": "a number", "bool": "true or false",
@@ -57,8 +58,8 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
                 "list": "a list"}
     for prefix, what in expected.items():
         if kind.startswith(prefix) or kind == f"{prefix}_type":
-            return f"{got!r} is the wrong type (expected {what})"
-    return f"{err['msg']} (got {got!r})"
+            return f"{shown(got)} is the wrong type (expected {what})"
+    return f"{err['msg']} (got {shown(got)})"
 
 
 def _length_rule(ctx: dict[str, Any]) -> str:
@@ -76,7 +77,7 @@ def _known_keys(loc: list[str], raw: dict[str, Any]) -> list[str]:
             section = section[int(part)]
         else:
             section = section.get(part, {}) if isinstance(section, dict) else {}
-    if isinstance(section, dict) and section.get("dist") in DIST_CLASSES:
+    if isinstance(section, dict) and isinstance(section.get("dist"), str) and section["dist"] in DIST_CLASSES:
         return list(DIST_CLASSES[section["dist"]].model_fields)
     model: Any = Scenario
     for part in loc[:-1]:

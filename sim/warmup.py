@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from sim import atomic
+from sim import atomic, outdir
 from sim.config import Scenario
 from sim.executors import Executor
 from sim.experiment import plan_for, replicate
@@ -106,10 +106,11 @@ class Warmup:
     def save(self, out: str | Path) -> Path:
         """``warmup.csv`` (the series) and ``warmup.png`` (the plot) in folder ``out``."""
         out = Path(out)
-        atomic.write_csv(out / "warmup.csv", self.series)
         png = io.BytesIO()
         plot(self).savefig(png, format="png", dpi=110)
-        atomic.write_atomic(out / "warmup.png", lambda f: f.write(png.getvalue()))
+        with outdir.folder(out, "warmup"):
+            atomic.write_csv(out / "warmup.csv", self.series)
+            atomic.write_atomic(out / "warmup.png", lambda f: f.write(png.getvalue()))
         return out
 
 

@@ -131,7 +131,7 @@ def test_out_is_a_file(tmp_path, capsys, good):
     out.write_text("")
     assert main(["run", str(good), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"govsim: error: --out: {out} is a file (expected a folder)"]
+    assert err == [f"govsim: error: --out: {out}: is a file (expected a folder)"]
     assert out.read_text() == ""
 
 
@@ -140,7 +140,7 @@ def test_out_inside_a_file(tmp_path, capsys, good):
     taken = tmp_path / "taken"
     taken.write_text("")
     line = fails(capsys, ["run", str(good), "--out", str(taken / "sub"), "--quiet"], taken / "sub")
-    assert line == f"govsim: error: --out: {taken} is a file (expected a folder)"
+    assert line == f"govsim: error: --out: {taken}: is a file (expected a folder)"
 
 
 def test_broken_scenario_through_a_subprocess(tmp_path):

@@ -24,7 +24,7 @@ from sim import atomic, outdir
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.executors import Executor
 from sim.experiment import manifest, plan_for, replicate
-from sim.metrics import kpi_names, mean_ci
+from sim.metrics import kpi_ci, kpi_names
 from sim.runfolder import RunWriter
 from sim.sequential import DEFAULT_CAP, Plan
 
@@ -109,14 +109,14 @@ def comparison_table(kpis: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         a = base[kpi].to_numpy(dtype=float)
         for name in names:
             x = kpis[name][kpi].to_numpy(dtype=float)
-            mean, _, low, high, _ = mean_ci(x)
-            diff = (np.nan,) * 3 if name == names[0] else _paired(x, a)
+            mean, _, low, high, _ = kpi_ci(kpi, x)
+            diff = (np.nan,) * 3 if name == names[0] else _paired(kpi, x, a)
             rows.append(dict(zip(COLUMNS, (kpi, name, mean, low, high, *diff))))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def _paired(x: np.ndarray, a: np.ndarray) -> tuple[float, float, float]:
-    mean, _, low, high, _ = mean_ci(x - a)
+def _paired(kpi: str, x: np.ndarray, a: np.ndarray) -> tuple[float, float, float]:
+    mean, _, low, high, _ = kpi_ci(kpi, x - a, difference=True)
     return mean, low, high
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 LEVELS: tuple[str, ...] = ("grid", "community", "street", "department", "platform", "leadership")
 """The levels of the hierarchy, bottom to top; a complaint's ``needs`` is one of these."""
@@ -31,6 +31,37 @@ Text = Annotated[str, Strict()]
 AtLeastOne = Annotated[int, Strict(), Field(ge=1)]
 AtLeastZero = Annotated[int, Strict(), Field(ge=0)]
 
+# Ranges the model can honestly run (docs/hardening.md): beyond them a square underflows, a
+# Poisson rate overflows, or a run needs more events than a machine can hold.
+CV_MIN, CV_MAX = 1e-6, 100.0         # below 1e-6 a gamma's shape 1/cv² loses all precision
+RATE_MAX = 1e3                       # multipliers and per-day rates: a thousand-fold is no district
+INTERVAL_MIN = 0.01                  # days (a quarter of an hour) between follow-ups or meetings
+HORIZON_MAX = 36_500.0               # days: a century
+UNITS_MAX = 1_000_000                # streets, communities, grids or departments
+POPULATION_MAX = 10**10              # more residents than the world has
+ROUNDS_MAX = 1_000                   # bounce rounds
+COEFFICIENT_MAX = 1e3                # satisfaction coefficients (logistic scale)
+WEIGHT_MAX = 1e12                    # category weights: their sum stays finite and exact enough
+
+
+def _cv(value: float) -> float:
+    if 0 < value < CV_MIN:
+        raise ValueError(f"{value!r} is too small to compute (expected 0, or a value from {CV_MIN:g} "
+                         f"to {CV_MAX:g})")
+    return value
+
+
+CV = Annotated[float, Strict(), Field(ge=0, le=CV_MAX), AfterValidator(_cv)]
+Rate = Annotated[float, Strict(), Field(ge=0, le=RATE_MAX)]
+Interval = Annotated[float, Strict(), Field(ge=INTERVAL_MIN)]
+Units = Annotated[int, Strict(), Field(ge=1, le=UNITS_MAX)]
+Coefficient = Annotated[float, Strict(), Field(ge=-COEFFICIENT_MAX, le=COEFFICIENT_MAX)]
+
+
+
+def sla_label(days: float) -> str:
+    """How a service-level target is named in a KPI: ``resolved_within_<label>d_share``."""
+    return f"{days:g}"
 
 
 class ScenarioError(ValueError):
@@ -70,13 +101,13 @@ class Exponential(Frozen):
 class Lognormal(Frozen):
     dist: Literal["lognormal"]
     mean: PositiveFloat
-    cv: NonNegFloat
+    cv: CV
 
 
 class Gamma(Frozen):
     dist: Literal["gamma"]
     mean: PositiveFloat
-    cv: NonNegFloat
+    cv: CV
 
 
 class Uniform(Frozen):
@@ -130,12 +161,12 @@ def logn(mean: float, cv: float) -> Lognormal:
 
 # --------------------------------------------------------------------------- sections
 class District(Frozen):
-    streets: AtLeastOne = 22
-    communities: AtLeastOne = 137
-    grids: AtLeastOne = 1064
-    population: AtLeastOne = 1_100_000
-    population_cv: NonNegFloat = 0.3
-    departments: AtLeastOne = 29
+    streets: Units = 22
+    communities: Units = 137
+    grids: Units = 1064
+    population: Annotated[int, Strict(), Field(ge=1, le=POPULATION_MAX)] = 1_100_000
+    population_cv: Annotated[float, Strict(), Field(ge=0, le=10), AfterValidator(_cv)] = 0.3
+    departments: Units = 29
 
     @model_validator(mode="after")
     def _nested(self) -> District:
@@ -149,14 +180,14 @@ class District(Frozen):
 class Surge(Frozen):
     start_day: NonNegFloat
     days: PositiveFloat
-    multiplier: NonNegFloat
+    multiplier: Rate
     categories: tuple[str, ...] = ()
 
 
 class Arrivals(Frozen):
-    per_1000_residents_per_day: NonNegFloat = 0.6
-    weekly_profile: tuple[NonNegFloat, ...] = (1.0,) * 7
-    overdispersion: NonNegFloat = 0.0
+    per_1000_residents_per_day: Rate = 0.6
+    weekly_profile: tuple[Rate, ...] = (1.0,) * 7
+    overdispersion: CV = 0.0
     surges: tuple[Surge, ...] = ()
 
     @model_validator(mode="after")
@@ -171,7 +202,7 @@ class Arrivals(Frozen):
 
 class Category(Frozen):
     name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    weight: NonNegFloat
+    weight: Annotated[float, Strict(), Field(ge=0, le=WEIGHT_MAX)]
     needs: dict[LevelName, Probability]
     unclear: Probability = 0.0
     department: AtLeastZero | None = None
@@ -195,7 +226,7 @@ class Level(Frozen):
 class Leadership(Frozen):
     """The leading group: periodic meetings (the default) or ordinary staff."""
 
-    meeting_every_days: PositiveFloat | None = None
+    meeting_every_days: Interval | None = None
     items_per_meeting: AtLeastOne | None = None
     staff: AtLeastOne | None = None
     handle: Distribution | None = None
@@ -257,14 +288,14 @@ class Bounce(Frozen):
     from_: Annotated[LevelName, Field(alias="from")] = "department"
     to: LevelName = "street"
     probability: Probability = 0.5
-    max_rounds: AtLeastZero = 6
+    max_rounds: Annotated[int, Strict(), Field(ge=0, le=ROUNDS_MAX)] = 6
     delay: Distribution = expo(5.0)
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Pushdown(Frozen):
-    tasks_per_community_per_day: NonNegFloat = 5.2
+    tasks_per_community_per_day: Rate = 5.2
     work: Distribution = logn(0.1, 1.0)
     priority: Literal["same", "first"] = "same"
 
@@ -278,7 +309,7 @@ class Process(Frozen):
     escalation_delay: Distribution = logn(0.5, 1.0)
     bounce: Bounce = Bounce()
     top_resolves_all: Flag = True
-    duplicate_contacts: NonNegFloat = 0.0
+    duplicate_contacts: Rate = 0.0
     pushdown: Pushdown = Pushdown()
 
     @model_validator(mode="after")
@@ -300,27 +331,27 @@ class Process(Frozen):
 
 class Residents(Frozen):
     patience: Distribution | None = expo(60.0)
-    follow_up_every_days: PositiveFloat | None = 14.0
+    follow_up_every_days: Interval | None = 14.0
 
 
 class Satisfaction(Frozen):
-    intercept: Number = 2.5
-    per_day: Number = -0.05
-    per_handoff: Number = -0.2
-    per_bounce: Number = -0.6
-    unresolved: Number = -3.0
+    intercept: Coefficient = 2.5
+    per_day: Coefficient = -0.05
+    per_handoff: Coefficient = -0.2
+    per_bounce: Coefficient = -0.6
+    unresolved: Coefficient = -3.0
     survey_size: AtLeastZero = 1561
 
 
 class Scenario(Frozen):
-    name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9-]+$")]
+    name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9-]+$", max_length=100)]
     description: Text = ""
-    seed: AtLeastZero = 20200116
-    horizon_days: PositiveFloat = 400.0
+    seed: Annotated[int, Strict(), Field(ge=0, le=2**63 - 1)] = 20200116
+    horizon_days: Annotated[float, Strict(), Field(gt=0, le=HORIZON_MAX)] = 400.0
     warmup_days: NonNegFloat = 30.0
     cooldown_days: NonNegFloat = 35.0
-    replications: AtLeastOne = 20
-    sla_days: tuple[PositiveFloat, ...] = (7.0, 30.0)
+    replications: Annotated[int, Strict(), Field(ge=1, le=100_000)] = 20
+    sla_days: tuple[Annotated[float, Strict(), Field(gt=0, le=HORIZON_MAX)], ...] = (7.0, 30.0)
     district: District = District()
     arrivals: Arrivals = Arrivals()
     categories: Annotated[tuple[Category, ...], Field(min_length=1)]
@@ -334,8 +365,10 @@ class Scenario(Frozen):
         if self.warmup_days + self.cooldown_days >= self.horizon_days:
             raise bad("cooldown_days", "warmup_days + cooldown_days leave no cohort "
                       "(expected their sum below horizon_days)")
-        if len(set(self.sla_days)) != len(self.sla_days):
-            raise bad("sla_days", f"{list(self.sla_days)} repeats a value (expected each target once)")
+        labels = [sla_label(d) for d in self.sla_days]
+        if len(set(labels)) != len(labels):
+            raise bad("sla_days", f"{list(self.sla_days)[:10]} gives two KPIs the same name "
+                      f"(expected targets that differ in their first 6 digits: {', '.join(labels)})")
         if sum(c.weight for c in self.categories) <= 0:
             raise bad("categories", "all weights are zero (expected a positive weight)")
         names = [c.name for c in self.categories]

@@ -41,6 +41,8 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
     if kind in bounds:
         limit = next(iter(ctx.values()))
         return f"{shown(got)} is out of range (expected a value {bounds[kind]} {limit})"
+    if kind == "string_too_long":
+        return f"has {len(got)} characters (expected at most {ctx.get('max_length')})"
     if kind in ("too_short", "too_long"):
         return f"has {ctx.get('actual_length')} items (expected {_length_rule(ctx)})"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -56,10 +58,21 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
     expected = {"int": "a whole number", "float": "a number", "bool": "true or false",
                 "string": "text", "dict": "a mapping", "tuple": "a list", "model": "a mapping",
                 "list": "a list"}
+    if kind.startswith("float") and isinstance(got, str) and _number(got):
+        return (f"{shown(got)} is text to YAML (expected a number: write exponents with a dot "
+                f"and a signed exponent, as in {float(got):.1e})")
     for prefix, what in expected.items():
         if kind.startswith(prefix) or kind == f"{prefix}_type":
             return f"{shown(got)} is the wrong type (expected {what})"
     return f"{err['msg']} (got {shown(got)})"
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _length_rule(ctx: dict[str, Any]) -> str:

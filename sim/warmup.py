@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim import atomic, outdir
-from sim.config import Scenario
+from sim.config import Scenario, ScenarioError
 from sim.executors import Executor
 from sim.experiment import plan_for, replicate
 
@@ -114,12 +114,22 @@ class Warmup:
         return out
 
 
+def check_series(scenario: Scenario, measure: Measure) -> None:
+    """Refuse, before running anything, a horizon too short for MSER-5's daily series."""
+    days = scenario.horizon_days - (0 if measure == "backlog" else scenario.cooldown_days)
+    if int(days) < 2 * BATCH:
+        raise ScenarioError(scenario.name, "horizon_days", f"{int(days)} whole days of series "
+                            f"(expected at least {2 * BATCH} for MSER-{BATCH}: a longer horizon_days"
+                            f"{'' if measure == 'backlog' else ' or a shorter cooldown_days'})")
+
+
 def warmup(scenario: Scenario, replications: int | None = None, measure: Measure = "time-in-system",
            jobs: int | None = 1, executor: Executor = "local", scheduler: str | None = None,
            progress: bool = False) -> Warmup:
     """Run the replications, average their daily series and find the MSER-5 cut."""
     if measure not in MEASURES:
         raise ValueError(f"measure {measure!r} is not one of {', '.join(MEASURES)}")
+    check_series(scenario, measure)
     plan = plan_for(scenario, replications)
     series = [daily(rep.complaints, scenario, measure)
               for (rep,) in replicate([scenario], plan, jobs, executor, scheduler, progress=progress)]

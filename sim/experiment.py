@@ -148,7 +148,7 @@ def replicate(scenarios: Sequence[Scenario], plan: Plan, jobs: int | None = 1,
     """Replication r of every scenario, for r = 0, 1, ... until the plan has enough."""
     tasks = ((s, r, events) for r in range(plan.cap) for s in scenarios)
     window = (jobs or default_jobs()) * len(scenarios) if plan.sequential else None
-    stream = ordered(simulate, tasks, jobs, executor, scheduler, window)
+    stream = ordered(simulate, tasks, jobs, executor, scheduler, window, count=plan.cap * len(scenarios))
     name = scenarios[0].name if len(scenarios) == 1 else f"{len(scenarios)} scenarios"
     bar = progress_bar(None if plan.sequential else plan.cap, name, progress)
     try:

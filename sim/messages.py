@@ -15,10 +15,12 @@ from sim.config import DIST_CLASSES, DIST_NAMES, KEYED, Scenario, ScenarioError
 from sim.yamlio import shown
 
 
-def first_error(exc: ValidationError, source: str, raw: dict[str, Any]) -> ScenarioError:
+def first_error(exc: ValidationError, source: str, raw: Any,
+                model: type[BaseModel] = Scenario) -> ScenarioError:
+    """The first of pydantic's errors about a file of ``model`` (a scenario by default)."""
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and _is_internal(p))]
-    message = _describe(err, raw, loc)
+    message = _describe(err, raw, loc, model)
     if KEYED in message:
         _, key, message = message.split(KEYED)
         loc = [*loc, *key.split(".")]
@@ -30,12 +32,12 @@ def _is_internal(part: str) -> bool:
     return part in DIST_NAMES or "[" in part or part in ("function-after", "tagged-union")
 
 
-def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
+def _describe(err: dict[str, Any], raw: Any, loc: list[str], model: type[BaseModel]) -> str:
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
     bounds = {"greater_than": "above", "greater_than_equal": "at least",
               "less_than": "below", "less_than_equal": "at most"}
     if kind == "extra_forbidden":
-        return f"unknown key (expected one of: {', '.join(_known_keys(loc, raw))})"
+        return f"unknown key (expected one of: {', '.join(_known_keys(loc, raw, model))})"
     if kind == "missing":
         return "missing (a required key)"
     if kind in bounds:
@@ -82,7 +84,7 @@ def _length_rule(ctx: dict[str, Any]) -> str:
     return f"at least {low}" if low is not None else f"at most {high}"
 
 
-def _known_keys(loc: list[str], raw: dict[str, Any]) -> list[str]:
+def _known_keys(loc: list[str], raw: Any, root: type[BaseModel]) -> list[str]:
     """The keys allowed in the section that holds the unknown one."""
     section: Any = raw
     for part in loc[:-1]:
@@ -92,7 +94,7 @@ def _known_keys(loc: list[str], raw: dict[str, Any]) -> list[str]:
             section = section.get(part, {}) if isinstance(section, dict) else {}
     if isinstance(section, dict) and isinstance(section.get("dist"), str) and section["dist"] in DIST_CLASSES:
         return list(DIST_CLASSES[section["dist"]].model_fields)
-    model: Any = Scenario
+    model: Any = root
     for part in loc[:-1]:
         if part.isdigit() or model is None:
             continue

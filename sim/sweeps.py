@@ -178,7 +178,7 @@ def _run_all(todo: list[Combination], out: Path, count: int, jobs: int | None, e
              scheduler: str | None, progress: bool, done_before: int) -> None:
     """Run the combinations' replications as one stream of work, finishing folders in order."""
     tasks = ((c.scenario, r, False) for c in todo for r in range(count))
-    stream = ordered(simulate, tasks, jobs, executor, scheduler)
+    stream = ordered(simulate, tasks, jobs, executor, scheduler, count=len(todo) * count)
     combo_bar = progress_bar(len(todo) + done_before, "sweep", progress, unit="combination")
     combo_bar.update(done_before)
     rep_bar = progress_bar(len(todo) * count, "replications", progress)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import LEVELS, Scenario, validate
+from sim.executors import die_with_parent
 from sim.experiment import Replication, simulate
 from sim.metrics import mean_ci
 from sim.queueing import ErlangA, Node, Station, feedback_visits, jackson, periodic_wait, priority_waits
@@ -384,7 +385,8 @@ def samples(cases: Iterable[Case], size: str | Size = "full",
     if workers == 1:
         results = [replicate(*task) for task in tasks]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             results = list(pool.map(replicate, *zip(*tasks), chunksize=2))
     rows = []
     for i, case in enumerate(cases):

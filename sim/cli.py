@@ -169,11 +169,12 @@ def load(args: argparse.Namespace) -> Scenario:
     return scenario
 
 
-def output_dir(given: str | None, default: Path, kind: str = "run") -> Path:
+def output_dir(given: str | None, default: Path, kind: str = "run",
+               marker: dict[str, Any] | None = None) -> Path:
     """The folder a command will write, checked before any work (sim/outdir.py)."""
     from sim import outdir
 
-    return outdir.check(default if given is None else given, kind)
+    return outdir.check(default if given is None else given, kind, marker=marker)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -289,12 +290,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import time
 
-    from sim.sweeps import combinations, default_folder, format_sweep, parse_vary, sweep
+    from sim.sweeps import combinations, default_folder, format_sweep, grid_marker, parse_vary, sweep
 
     scenario = load(args)
     vary = parse_vary(args.vary)
     combos = combinations(scenario, vary)
-    out = output_dir(args.out, default_folder(scenario, vary), "sweep")
+    out = output_dir(args.out, default_folder(scenario, vary), "sweep", grid_marker(scenario, combos))
     check_resources(args, [c.scenario for c in combos])
     check_executor(args)
     started = time.perf_counter()

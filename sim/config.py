@@ -39,7 +39,7 @@ INTERVAL_MIN = 0.01                  # days (a quarter of an hour) between follo
 HORIZON_MAX = 36_500.0               # days: a century
 UNITS_MAX = 1_000_000                # streets, communities, grids or departments
 POPULATION_MAX = 10**10              # more residents than the world has
-ROUNDS_MAX = 1_000                   # bounce rounds
+ROUNDS_MAX = 100_000                 # bounce rounds (the validation loop uses 10,000 as "no limit")
 COEFFICIENT_MAX = 1e3                # satisfaction coefficients (logistic scale)
 WEIGHT_MAX = 1e12                    # category weights: their sum stays finite and exact enough
 

@@ -68,11 +68,23 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, name="govsim-parent-watch", daemon=True).start()
 
 
+def _dask_client() -> Any:
+    """dask.distributed.Client, or one line saying how to install the optional extra."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        from sim.config import ScenarioError
+
+        raise ScenarioError("--executor", "dask", "needs Dask, an optional extra "
+                            "(expected it installed: pip install 'govsim[dask]')") from None
+    return Client
+
+
 def check_scheduler(scheduler: str | None, timeout: float = 10.0) -> None:
     """Fail early, before any file is written, when the Dask scheduler cannot be reached."""
-    from dask.distributed import Client
-
     from sim.config import ScenarioError
+
+    Client = _dask_client()
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if not address:

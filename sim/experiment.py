@@ -229,9 +229,13 @@ def manifest(scenario: Scenario, replications: int, wall_seconds: float,
     return made
 
 
+VERSIONED = ("govsim", "simpy", "numpy", "pandas", "scipy", "pyarrow", "pydantic", "pyyaml")
+"""The packages whose versions can change a run's numbers or files, in every manifest."""
+
+
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for dist in ("govsim", "simpy", "numpy", "pandas"):
+    for dist in VERSIONED:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -74,15 +74,21 @@ def _expanded_size(root: yaml.Node) -> int:
     """How many values the document holds once every alias is expanded (shared nodes counted
     once per use), without expanding it."""
     sizes: dict[int, int] = {}
+    open_: set[int] = set()                     # nodes whose children are being counted
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
-        if id(node) in sizes:
-            continue
         children = _children(node)
         if children_done or not children:
-            sizes[id(node)] = min(1 + sum(sizes.get(id(c), 0) for c in children), MAX_NODES + 1)
+            open_.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), MAX_NODES + 1)
             continue
+        if id(node) in sizes:
+            continue
+        if id(node) in open_:
+            raise _Refused(node.start_mark, "an alias refers to a section it is inside "
+                           "(expected no recursive aliases)")
+        open_.add(id(node))
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
     return sizes[id(root)]

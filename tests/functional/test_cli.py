@@ -16,6 +16,7 @@ from kit import BROKEN, DEMO, ROOT, tiny_raw
 
 from sim.cli import main
 from sim.config import LEVELS, load_scenario
+from sim.experiment import VERSIONED
 from sim.metrics import kpi_names
 from sim.records import process_mining_log
 
@@ -208,7 +209,7 @@ def test_manifest_and_resolved_scenario(demo_run):
     manifest = json.loads((demo_run / "manifest.json").read_text())
     for key in ("name", "scenario_sha256", "seed", "replications", "wall_seconds"):
         assert key in manifest
-    assert {"govsim", "python", "simpy", "numpy", "pandas"} <= set(manifest["versions"])
+    assert set(VERSIONED) | {"python"} <= set(manifest["versions"])
     assert "git_commit" in manifest
     assert (manifest["name"], manifest["seed"], manifest["replications"]) == ("demo", 7, 2)
     resolved = load_scenario(demo_run / "scenario.yaml")

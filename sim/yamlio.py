@@ -132,8 +132,9 @@ def read_text(path: str | Path, expected: str) -> str:
 def parse(text: str, source: str) -> Any:
     """YAML text as plain data; bombs, deep nesting, duplicate keys and syntax errors are
     one located line."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -152,7 +153,8 @@ def parse(text: str, source: str) -> Any:
         raise ScenarioError(source, "", "nested too deeply (expected a scenario's few levels "
                             "of sections)") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def load(path: str | Path, expected: str) -> Any:

@@ -396,9 +396,10 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
     return scenario.with_overrides(overrides, source) if overrides else scenario
 
 
-def read_mapping(path: str | Path, expected: str) -> dict[str, Any]:
+def read_mapping(path: str | Path, expected: str, keys: str = "scenario keys") -> dict[str, Any]:
     """The top-level mapping of a YAML file; ScenarioError naming the file when it cannot be
-    read, is not YAML, or holds something else (``expected`` says what it should be)."""
+    read, is not YAML, or holds something else (``expected`` says what file it should be,
+    ``keys`` what its mapping holds)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -414,7 +415,7 @@ def read_mapping(path: str | Path, expected: str) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ScenarioError(source, where, f"not valid YAML: {problem}") from None
     if not isinstance(raw, dict):
-        raise ScenarioError(source, "", "expected a mapping of keys at the top level")
+        raise ScenarioError(source, "", f"expected a mapping of {keys} at the top level")
     return raw
 
 

@@ -115,6 +115,10 @@ def build_parser() -> Parser:
     p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
                    help="worker processes (default: the machine's cores)")
     p.set_defaults(handler=cmd_reproduce)
+
+    from sim.commands import add_file_parsers
+
+    add_file_parsers(sub)
     return parser
 
 

@@ -215,6 +215,7 @@ def manifest(scenario: Scenario, replications: int, wall_seconds: float,
     """What made these results: the scenario's hash, seed, versions and commit, and the
     sequential rule's report when it chose the number of replications."""
     made = {
+        "kind": "run",
         "name": scenario.name,
         "scenario_sha256": scenario.sha256(),
         "seed": scenario.seed,
@@ -227,6 +228,24 @@ def manifest(scenario: Scenario, replications: int, wall_seconds: float,
     if rule is not None:
         made["replication_rule"] = rule
     return made
+
+
+def folder_manifest(kind: str, scenarios: Sequence[Scenario], replications: int, wall_seconds: float,
+                    **extra: Any) -> dict[str, Any]:
+    """The manifest of a folder of run folders (a compare or a sweep): what it holds and what
+    made it; each run folder inside has its own."""
+    return {"kind": kind, "scenarios": [s.name for s in scenarios], "seed": scenarios[0].seed,
+            "replications": replications, **extra, "versions": versions(), "git_commit": git_commit(),
+            "platform": platform.platform(), "wall_seconds": round(wall_seconds, 3)}
+
+
+def write_manifest(out: str | Path, made: dict[str, Any]) -> None:
+    import json
+
+    from sim import atomic
+    from sim.runfolder import MANIFEST
+
+    atomic.write_text(Path(out) / MANIFEST, json.dumps(made, indent=2) + "\n")
 
 
 def versions() -> dict[str, str]:

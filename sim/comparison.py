@@ -48,6 +48,13 @@ class Comparison:
     def format(self) -> str:
         return format_comparison(self.table, self.names, self.plan.n, self.scenarios[0].seed)
 
+    def _repr_html_(self) -> str:
+        """In a notebook, the comparison shows itself as its table."""
+        from sim.report.page import notebook_html
+
+        return notebook_html(f"{', '.join(self.names)}: {self.plan.n} replications each; diff = scenario "
+                             f"- {self.names[0]}, paired by replication", self.table)
+
 
 def common_seed(scenarios: Sequence[Scenario | str | Path]) -> list[Scenario]:
     """The scenarios, loaded, all with the first one's seed; their names must differ."""

@@ -98,6 +98,13 @@ class RunResult:
     def summary(self) -> pd.DataFrame:
         return summarize(self.kpis)
 
+    def _repr_html_(self) -> str:
+        """In a notebook, the run shows itself as its summary table."""
+        from sim.report.page import notebook_html
+
+        return notebook_html(f"{self.scenario.name}: {len(self.kpis)} replications, mean and 95% CI",
+                             self.summary)
+
     def save(self, out: str | Path) -> Path:
         """Write the run folder, byte for byte as ``write_run`` would have written it."""
         with RunWriter(out, self.scenario, events=self.events is not None) as writer:
@@ -123,6 +130,12 @@ class RunOutput:
     summary: pd.DataFrame
     manifest: dict[str, Any]
     plan: Plan
+
+    def _repr_html_(self) -> str:
+        from sim.report.page import notebook_html
+
+        return notebook_html(f"{self.scenario.name}: {len(self.kpis)} replications in {self.out}, "
+                             "mean and 95% CI", self.summary)
 
 
 def plan_for(scenario: Scenario, replications: int | None = None,

@@ -55,6 +55,12 @@ class SweepResult:
     ran: list[str]
     skipped: list[str]
 
+    def _repr_html_(self) -> str:
+        """In a notebook, the sweep shows itself as ``sweep.csv``."""
+        from sim.report.page import notebook_html
+
+        return notebook_html(f"sweep of {len(self.table)} combinations in {self.out}", self.table)
+
 
 def parse_vary(items: Sequence[str], source: str = FLAG) -> dict[str, list[str]]:
     """``["a.b=1,2", "c=[x, y],[z]"]`` -> ``{"a.b": ["1", "2"], "c": ["[x, y]", "[z]"]}``."""

@@ -100,6 +100,13 @@ def table_html(frame: pd.DataFrame) -> Markup:
     return Markup(html)
 
 
+def notebook_html(title: str, frame: pd.DataFrame) -> str:
+    """A result as a notebook shows it: a heading and the table, numbers formatted for reading."""
+    from html import escape
+
+    return f"<div><p><strong>{escape(title)}</strong></p>{table_html(frame)}</div>"
+
+
 def png_uri(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 

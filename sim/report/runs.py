@@ -61,7 +61,8 @@ def _kpi_rows(summary: pd.DataFrame) -> pd.DataFrame:
     rows = summary.set_index("kpi")
     shown = [k for k in HEADLINE if k in rows.index]
     return pd.DataFrame({"KPI": shown, "meaning": [plots.plain(k) for k in shown],
-                         "mean [95% CI]": [interval(*rows.loc[k, ["mean", "ci_low", "ci_high"]]) for k in shown]})
+                         "mean [95% CI]": [interval(*rows.loc[k, ["mean", "ci_low", "ci_high"]])
+                                           for k in shown]})
 
 
 def _run_summary(summary: pd.DataFrame, name: str, reps: int) -> list[str]:
@@ -126,7 +127,8 @@ def differences_in_words(table: pd.DataFrame, names: list[str], reps: int) -> li
         lines.append(f"{row.scenario}: {plots.plain(row.kpi)} is {number(float(row.mean))} against "
                      f"{number(base)} for {names[0]} ({'+' if row.diff > 0 else '−'}"
                      f"{number(abs(float(row.diff)))}{relative}; 95% CI of the paired difference "
-                     f"{number(float(row.diff_ci_low))} to {number(float(row.diff_ci_high))}, {reps} replications).")
+                     f"{number(float(row.diff_ci_low))} to {number(float(row.diff_ci_high))}, "
+                     f"{reps} replications).")
     return lines
 
 

@@ -25,7 +25,8 @@ def add_file_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE", help="the HTML file (default: DIR/report.html)")
     p.set_defaults(handler=cmd_report)
 
-    p = sub.add_parser("schema", help="the JSON Schema of scenario files, for editors")
+    p = sub.add_parser("schema", help="the JSON Schema of scenario (or calibration, sensitivity) files, "
+                                      "for editors")
     p.add_argument("kind", nargs="?", default="scenario", choices=tuple(schema_models()),
                    help="which file kind (default: scenario)")
     p.add_argument("--out", metavar="FILE", help="write it here (default: print it)")

@@ -27,13 +27,9 @@ required in the file."""
 
 def schema_models() -> dict[str, type[BaseModel]]:
     """The file kinds with a schema: each a pydantic model that validates the whole file."""
-    models: dict[str, type[BaseModel]] = {"scenario": Scenario}
-    try:
-        from sim.calibration import CalibrationSpec  # type: ignore[attr-defined]
-    except ImportError:
-        return models
-    models["calibration"] = CalibrationSpec
-    return models
+    from sim.study import CalibrationFile, SensitivityFile
+
+    return {"scenario": Scenario, "calibration": CalibrationFile, "sensitivity": SensitivityFile}
 
 
 def json_schema(kind: str = "scenario") -> dict[str, Any]:

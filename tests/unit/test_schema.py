@@ -132,3 +132,32 @@ def test_schema_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["schema", "--out", str(tmp_path)]) == 2
     assert re.fullmatch(r"govsim: error: --out: .* is a folder \(expected a file name\)\n",
                         capsys.readouterr().err)
+
+
+CALIBRATION = """
+name: shibei-joint
+scenarios:
+  before: ../scenarios/shibei-2019-legacy.yaml
+  after: ../scenarios/shibei-2020-whistle.yaml
+parameters:
+  - key: process.bounce.probability
+    prior: {dist: uniform, low: 0.1, high: 0.9}
+    scenarios: [before]
+targets:
+  - scenario: before
+    kpi: resolution_reported_share
+    value: 0.53
+    sd: 0.05
+    source: "Beijing 12345, Xinhua (2019)"
+method: {population: 200, generations: 8, replications: 1, seed: 1}
+"""
+
+
+def test_calibration_schema_checks_a_calibration_file() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema("calibration"))
+    raw = yaml.safe_load(CALIBRATION)
+    assert list(validator.iter_errors(raw)) == []
+    raw["parameters"][0]["prior"] = {"dist": "beta", "low": 0, "high": 1}
+    raw["method"]["population"] = 1
+    assert {e.validator for e in _leaves(list(validator.iter_errors(raw)))} >= {"minimum"}
+    assert list(validator.iter_errors(raw))

@@ -84,8 +84,9 @@ def time_to_close(data: pd.DataFrame, path: Path | None = None) -> Any:
         for i, (name, part) in enumerate(data.groupby("scenario", sort=False)):
             line, marker = STYLES[i % len(STYLES)]
             x, y = part["days"].to_numpy(), part["resolved_share"].to_numpy()
+            every = max(len(x) // 8, 1)         # markers staggered, so coinciding curves show
             ax.step(x, y, where="post", linestyle=line, linewidth=2.2 - 0.4 * (i % 3), label=str(name),
-                    marker=marker, markevery=max(len(x) // 8, 1), markersize=5, color=f"C{i}")
+                    marker=marker, markevery=(i * every // 3 % every, every), markersize=5, color=f"C{i}")
             if {"ci_low", "ci_high"} <= set(part.columns) and part["ci_low"].notna().any():
                 ax.fill_between(x, part["ci_low"], part["ci_high"], step="post", alpha=0.2, color=f"C{i}")
         ax.set(xlabel="days since the complaint arrived", ylabel="share of complaints resolved",

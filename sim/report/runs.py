@@ -123,7 +123,8 @@ def differences_in_words(table: pd.DataFrame, names: list[str], reps: int) -> li
             continue
         base = float(row.mean) - float(row.diff)
         way = "higher" if row.diff > 0 else "lower"
-        relative = f", {abs(row.diff) / abs(base):.0%} {way}" if base else ""
+        share = abs(row.diff) / abs(base) if base else float("nan")
+        relative = "" if not base else f", {share:.0%} {way}" if share >= 0.01 else f", {share:.2%} {way}"
         lines.append(f"{row.scenario}: {plots.plain(row.kpi)} is {number(float(row.mean))} against "
                      f"{number(base)} for {names[0]} ({'+' if row.diff > 0 else '−'}"
                      f"{number(abs(float(row.diff)))}{relative}; 95% CI of the paired difference "
@@ -175,12 +176,20 @@ def assumptions_section(runs: dict[str, Path]) -> Section:
         rows = assumptions(path.read_text(encoding="utf-8"))
         frame = pd.DataFrame([(r.key, r.value, r.comment or "(no comment)") for r in rows],
                              columns=["key", "value in the file", "source or assumption"])
-        section.text(f"{name}: from {path}.")
+        section.text(f"{name}: from {_shown_path(path)}.")
         if not exact:
             changed = overridden(path, folder)
             section.note(f"The run used other values than the file for: {', '.join(changed) or '(none)'}.")
         section.table(frame)
     return section
+
+
+def _shown_path(path: Path) -> str:
+    """A path relative to the working directory when it is under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def manifest_section(manifests: dict[str, dict[str, Any]]) -> Section:

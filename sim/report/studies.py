@@ -32,7 +32,9 @@ def calibrate_sections(folder: Path) -> tuple[str, list[str], list[Section]]:
     lines = [f"{r.parameter}: median {number(float(r.median))}, 90% interval {number(float(r.q05))} "
              f"to {number(float(r.q95))} (prior {r.prior})." for r in posterior.itertuples()]
     post = Section("Posterior of the parameters").finding(*lines).table(posterior)
-    pictures(post, folder, "posterior*.png", "posterior")
+    if not pictures(post, folder, "posterior*.png", "posterior") and (folder / "posterior.parquet").is_file():
+        post.figure(posterior_figure(pd.read_parquet(folder / "posterior.parquet")),
+                    "posterior of each parameter: the last generation's particles, weighted")
     sections = [post]
     lead = [f"Calibration {manifest.get('name', folder.name)}: {len(posterior)} parameters fitted by "
             "approximate Bayesian computation (sequential Monte Carlo)."]
@@ -56,6 +58,18 @@ def calibrate_sections(folder: Path) -> tuple[str, list[str], list[Section]]:
         sections.append(section)
     sections.append(manifest_section({"(calibration)": manifest}))
     return f"Calibration: {manifest.get('name', folder.name)}", lead, sections
+
+
+def posterior_figure(particles: pd.DataFrame) -> object:
+    """A weighted histogram per parameter of the last generation's particles."""
+    names = [c for c in particles.columns if c != "weight"]
+    weights = particles["weight"] if "weight" in particles.columns else None
+    with plots._style():
+        fig, axes = plots._figure(3.4 * len(names), 3.2, len(names))
+        for ax, name in zip(axes, names):
+            ax.hist(particles[name], bins=20, weights=weights, color="C0")
+            ax.set(xlabel=plots.plain(name), ylabel="posterior weight")
+        return plots._save(fig, None)
 
 
 def predictive_figure(predictive: pd.DataFrame) -> object:

@@ -121,6 +121,8 @@ def write_calibrate(folder: Path) -> None:
                   "target": [0.53, 0.97], "sd": [0.05, 0.02], "median": [0.55, 0.9], "q05": [0.5, 0.88],
                   "q95": [0.6, 0.93], "within_90": [True, False]}).to_csv(folder / "predictive.csv",
                                                                           index=False)
+    pd.DataFrame({"process.bounce.probability": [0.3, 0.4, 0.5], "weight": [0.2, 0.5, 0.3]}).to_parquet(
+        folder / "posterior.parquet")
     (folder / "calibrated").mkdir()
     (folder / "calibrated" / "before.yaml").write_text(
         "name: before\nprocess:\n  bounce:\n    probability: 0.4   # calibrated: posterior median\n",
@@ -162,7 +164,7 @@ def test_study_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str], kind:
     assert detect_kind(tmp_path / kind) == kind
     text, page = report(tmp_path / kind, capsys)
     assert any(says in f for f in page.findings), page.findings
-    assert page.images and page.tables >= 1
+    assert len(page.images) >= (2 if kind == "calibrate" else 1) and page.tables >= 1
 
 
 def test_report_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -101,8 +101,9 @@ def build_parser() -> Parser:
     p.set_defaults(handler=cmd_run)
     add_experiment_parsers(sub)
 
-    p = sub.add_parser("check", help="validate a scenario and print it with every default filled in")
-    p.add_argument("scenario", help="scenario YAML file")
+    p = sub.add_parser("check", help="validate a scenario (or a calibration or sensitivity file) "
+                       "and print it with every default filled in")
+    p.add_argument("scenario", help="scenario, calibration or sensitivity YAML file")
     add_scenario_options(p)
     p.set_defaults(handler=cmd_check)
 
@@ -123,6 +124,10 @@ def build_parser() -> Parser:
     p.add_argument("--jobs", type=positive_int("--jobs", MAX_JOBS), metavar="J",
                    help="worker processes (default: the machine's cores)")
     p.set_defaults(handler=cmd_reproduce)
+
+    from sim.commands import add_file_parsers
+
+    add_file_parsers(sub)
     return parser
 
 
@@ -178,7 +183,18 @@ def output_dir(given: str | None, default: Path, kind: str = "run",
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    write_out(load(args).to_yaml())
+    """Validate a scenario, or a calibration or sensitivity file with its scenarios."""
+    from sim.config import read_mapping
+    from sim.study import load_study, study_kind
+
+    raw = read_mapping(args.scenario, "a scenario, calibration or sensitivity YAML file")
+    if study_kind(raw) == "scenario":
+        write_out(load(args).to_yaml())
+        return 0
+    if args.overrides or getattr(args, "seed", None) is not None:
+        raise UsageError("--set and --seed apply to scenario files, not to a calibration or "
+                         "sensitivity file (expected them on its scenarios)")
+    write_out(load_study(args.scenario).to_yaml())
     return 0
 
 
@@ -279,11 +295,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_executor(args)
     result = compare(scenarios, args.replications, jobs=args.jobs, executor=args.executor,
                      scheduler=args.scheduler, out=out, progress=not args.quiet, **targets)
+    from sim.figures import compare_figures
+
+    compare_figures(out, result.names)
     if not args.quiet:
         print(result.format())
         if result.plan.sequential:
             print(result.plan.describe())
-        print(f"wrote {out}/comparison.csv and a run folder per scenario")
+        print(f"wrote {out}/comparison.csv, its figures and a run folder per scenario")
     return 0
 
 
@@ -301,6 +320,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = sweep(scenario, vary, out, args.replications, jobs=args.jobs, executor=args.executor,
                    scheduler=args.scheduler, progress=not args.quiet)
+    from sim.figures import sweep_figures
+
+    sweep_figures(out, list(vary), result.table)
     if not args.quiet:
         print(format_sweep(result))
         print(f"ran {len(result.ran)} combinations, skipped {len(result.skipped)} already finished; "

@@ -136,7 +136,8 @@ def _is_run(out: Path) -> bool:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(manifest, dict) and "scenario_sha256" in manifest
+    return (isinstance(manifest, dict) and "scenario_sha256" in manifest
+            and manifest.get("kind", "run") == "run")
 
 
 def read_marker(out: Path) -> dict[str, Any]:

@@ -253,7 +253,7 @@ def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
                    help="a key and its values, e.g. process.bounce.probability=0.2,0.4; repeat "
                         "for more keys")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/sweep-<name>/)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/sweep-<name>-<keys varied>/)")
     add_run_options(p)
     p.set_defaults(handler=cmd_sweep)
 

@@ -34,7 +34,7 @@ def _is_internal(part: str) -> bool:
             or part in ("function-after", "tagged-union"))
 
 
-def _describe(err: dict[str, Any], raw: Any, loc: list[str], root: type[BaseModel]) -> str:
+def _describe(err: Any, raw: Any, loc: list[str], root: type[BaseModel]) -> str:
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
     bounds = {"greater_than": "above", "greater_than_equal": "at least",
               "less_than": "below", "less_than_equal": "at most"}
@@ -46,7 +46,7 @@ def _describe(err: dict[str, Any], raw: Any, loc: list[str], root: type[BaseMode
         limit = next(iter(ctx.values()))
         return f"{shown(got)} is out of range (expected a value {bounds[kind]} {limit})"
     if kind == "string_too_long":
-        return f"has {len(got)} characters (expected at most {ctx.get('max_length')})"
+        return f"has {len(str(got))} characters (expected at most {ctx.get('max_length')})"
     if kind in ("too_short", "too_long"):
         return f"has {ctx.get('actual_length')} items (expected {_length_rule(ctx)})"
     if kind in ("union_tag_invalid", "union_tag_not_found"):

@@ -19,7 +19,7 @@ from sim.experiment import simulate
 from sim.metrics import kpi_range, summarize
 
 BASE: dict[str, Any] = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
-FEW = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def dist() -> st.SearchStrategy[dict[str, Any]]:
@@ -43,13 +43,15 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     raw.update(horizon_days=draw(st.floats(20, 40)), warmup_days=5.0, cooldown_days=5.0, replications=1,
                seed=draw(st.integers(0, 2**32)))
     raw["district"].update(streets=streets, communities=communities, grids=grids,
-                           population=draw(st.integers(1000, 5000)), population_cv=draw(st.floats(0, 1)))
+                           population=draw(st.integers(1000, 5000)),
+                           population_cv=draw(st.just(0.0) | st.floats(0.01, 1)))
     route = sorted(draw(st.sets(st.sampled_from(LEVELS[1:]), min_size=1)), key=LEVELS.index)
     process = raw["process"]
     process.update(route=route, grid_branches=0, guides=0, escalation_delay=draw(dist()),
                    top_resolves_all=draw(st.booleans()), duplicate_contacts=draw(st.floats(0, 1)))
-    if len(route) >= 2 and draw(st.booleans()):
-        process["bounce"] = {"allowed": True, "from": route[-1], "to": route[0],
+    staffed = [level for level in route if level != "leadership"]     # the group meets
+    if len(staffed) >= 2 and draw(st.booleans()):
+        process["bounce"] = {"allowed": True, "from": staffed[-1], "to": staffed[0],
                              "probability": draw(st.floats(0, 1)), "max_rounds": draw(st.integers(0, 4)),
                              "delay": draw(dist())}
     for level in LEVELS[:-1]:

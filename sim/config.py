@@ -190,6 +190,8 @@ class Level(Frozen):
     staff: AtLeastOne
     handle: Distribution
     resolve: Distribution
+    lead: Distribution = Fixed(dist="fixed", value=0.0)
+    fixes: Probability = 1.0
 
 
 class Leadership(Frozen):
@@ -200,6 +202,8 @@ class Leadership(Frozen):
     staff: AtLeastOne | None = None
     handle: Distribution | None = None
     resolve: Distribution = logn(30.0, 1.0)
+    lead: Distribution = Fixed(dist="fixed", value=0.0)
+    fixes: Probability = 1.0
 
     @model_validator(mode="after")
     def _one_mode(self) -> Leadership:
@@ -301,6 +305,7 @@ class Process(Frozen):
 class Residents(Frozen):
     patience: Distribution | None = expo(60.0)
     follow_up_every_days: PositiveFloat | None = 14.0
+    reopen_after_days: Distribution = expo(7.0)
 
 
 class Satisfaction(Frozen):

@@ -37,7 +37,7 @@ def test_pushdown_work_does_not_reuse_the_task_times_numbers():
         "process.pushdown.work": {"dist": "uniform", "low": 0, "high": 200}})
     w = World(s, build_district(s), replication_streams(s.seed, 0))
     times = set(np.round(w.pushdown_day, 9))
-    work = np.round([w.pushdown_work() for _ in range(len(times))], 9)
+    work = np.round([w.intake.work() for _ in range(len(times))], 9)
     assert len(times) > 1000
     assert np.isin(work, list(times)).mean() < 0.01
 

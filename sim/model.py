@@ -352,9 +352,12 @@ class World:
             self._close(c, RESOLVED, unit)
             return
         c.reopens += 1
-        c.at = unit
         if self.events is not None:
             self._log(c, Activity.RESOLVE, level, unit.index)
+        if self.env.now >= c.deadline:                    # the resident gave up meanwhile
+            self._close(c, ABANDONED, unit)
+            return
+        c.at = unit
         self.residents.reopen(c)
 
     def _pass_on(self, c: Complaint, level: int, delay: float, activity: Activity, unit: Unit) -> None:

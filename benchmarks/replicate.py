@@ -40,7 +40,8 @@ def main() -> None:
             "events": None if rep.events is None else len(rep.events),
             "seconds": round(seconds, 4)}
     if args.kpis:
-        line.update({k: round(v, 4) for k, v in rep.kpis.items() if k in HEADLINE or k.startswith("utilization_")})
+        line.update({k: round(v, 4) for k, v in rep.kpis.items()
+                     if k in HEADLINE or k.startswith("utilization_")})
     print(json.dumps(line))
 
 

@@ -135,6 +135,11 @@ class Intake:
         if self._tasks[0]:
             env.timeout(self._tasks[0][0]).callbacks.append(self._task)
 
+    @property
+    def tasks(self) -> int:
+        """How many push-down tasks the run was given."""
+        return len(self._tasks[0])
+
     def new_id(self) -> int:
         """An id for a complaint raised during the run, after the stream's."""
         self.raised += 1

@@ -98,7 +98,6 @@ class World:
         self.stream = complaints if complaints is not None else draw_complaints(
             scenario, district, streams.child("arrivals", ARRIVAL_PURPOSES))
         tasks = pushdown if pushdown is not None else draw_pushdown(scenario, district, streams["pushdown"])
-        self.pushdown_day = tasks[0]
         self.intake = Intake(self.stream, tasks,
                              Sampler(scenario.process.pushdown.work, streams["pushdown.work"]))
         self.draws = ComplaintDraws(scenario, streams.sequence("complaints"), len(self.stream))
@@ -111,6 +110,7 @@ class World:
         self.complaints: list[Complaint] = []
         self.events: list[tuple[int, float, int, int, int]] | None = [] if record_events else None
         self._fixes = [getattr(scenario.levels, name).fixes for name in LEVELS]
+        self._window = (scenario.warmup_days, scenario.horizon_days)
         self._grids = (district.community_of_grid.tolist(), district.street_of_grid.tolist(),
                        district.guided.tolist(),
                        [entry_level(self.rules, b) for b in district.branch.tolist()])
@@ -260,7 +260,7 @@ class World:
         """A staff member takes the work: decide, draw its duration, book the time."""
         kind, c, queued, k = item
         now, level = self.env.now, unit.level
-        warmup, horizon = self.scenario.warmup_days, self.scenario.horizon_days
+        warmup, horizon = self._window
         if queued < now:
             level.queue_days += now - queued if queued >= warmup else self._in_window(queued, now)
         action = Action.RESOLVE
@@ -398,8 +398,8 @@ class World:
     # ------------------------------------------------------------------ accounting
     def _in_window(self, start: float, end: float) -> float:
         """Length of [start, end] inside the measurement window [warmup, horizon]."""
-        s = self.scenario
-        return max(0.0, min(end, s.horizon_days) - max(start, s.warmup_days))
+        warmup, horizon = self._window
+        return max(0.0, min(end, horizon) - max(start, warmup))
 
     def _close_at_horizon(self) -> None:
         """Settle what is still waiting at the horizon: queue time, and residents whose

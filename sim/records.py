@@ -102,7 +102,7 @@ class ReplicationRecords:
 
 def _level_row(world: World, stats: Any, window: float) -> dict[str, Any]:
     """Time-averaged load of one level over the measurement window."""
-    active = stats.index in world.rules.route or (stats.index == 1 and len(world.pushdown_day) > 0)
+    active = stats.index in world.rules.route or (stats.index == 1 and world.intake.tasks > 0)
     meets = stats.index == LEVELS.index("leadership") and world.scenario.levels.leadership.meets
     if meets:
         per_meeting = world.scenario.levels.leadership.items_per_meeting

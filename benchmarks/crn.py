@@ -6,6 +6,7 @@ The factor is Var(independent difference) / Var(paired difference) over replicat
 many times more replications independent runs would need for the same confidence interval.
 
     python benchmarks/crn.py --replications 8 --jobs 1
+    python benchmarks/crn.py --base scenarios/demo-legacy.yaml --reform scenarios/demo.yaml
 """
 
 from __future__ import annotations
@@ -45,8 +46,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=8)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--base", default=BASE, help=f"base scenario file (default {BASE})")
+    parser.add_argument("--reform", action="append", help="reform scenario file, repeatable "
+                        f"(default {' and '.join(REFORMS)})")
     args = parser.parse_args()
-    rows = factors(BASE, REFORMS, args.replications, args.jobs)
+    rows = factors(args.base, tuple(args.reform or REFORMS), args.replications, args.jobs)
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 

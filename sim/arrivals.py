@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import cast
 
 import numpy as np
 import simpy
 
-from sim.config import LEVELS, Scenario
+from sim.config import LEVELS, LevelName, Scenario
 from sim.distributions import vector_draw
 from sim.district import District
 from sim.streams import Streams
@@ -83,7 +84,8 @@ def draw_complaints(scenario: Scenario, district: District, s: Streams) -> Compl
     grid_cum = np.cumsum(district.population) / district.population.sum()
     grid = np.minimum(np.searchsorted(grid_cum, s["grid"].random(n), side="right"), district.grids - 1)
 
-    needs_cum = np.array([[sum(c.needs.get(lv, 0.0) for lv in LEVELS[: i + 1]) for i in range(len(LEVELS))]
+    levels = [cast(LevelName, lv) for lv in LEVELS]
+    needs_cum = np.array([[sum(c.needs.get(lv, 0.0) for lv in levels[: i + 1]) for i in range(len(LEVELS))]
                           for c in scenario.categories])
     u = s["needs"].random(n)
     needs = np.minimum((u[:, None] > needs_cum[category]).sum(axis=1), len(LEVELS) - 1)

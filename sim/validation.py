@@ -335,7 +335,7 @@ def little(scenario: Scenario, rep: Replication, per_level: bool) -> dict[str, t
     arrived = (c["arrival_day"] >= scenario.warmup_days).to_numpy()
     rate = np.count_nonzero(arrived) / window
     wait = float(c["wait_days"].to_numpy()[arrived].mean())
-    out = {"littles_law_total": (float(sum(queue.values())), rate * wait)}
+    out: dict[str, tuple[float, float]] = {"littles_law_total": (float(sum(queue.values())), rate * wait)}
     if per_level and rep.events is not None:
         for level, rate_wait in level_queue_load(scenario, rep.events).items():
             out[f"littles_law_{level}"] = (float(queue[level]), rate_wait)

@@ -10,11 +10,10 @@ communities, which take staff time her problem needed.
 
 The world wires small collaborators: units own their queue discipline (sim/units.py),
 residents their calls and reopens (sim/residents.py), the leading group its meetings
-(sim/meetings.py), routing.py every rule, draws.py each complaint's own random numbers. The
-life of a complaint is a chain of SimPy timeouts with callbacks (one per step, the step's
-data as the event's value) rather than one generator process per resident: the same events,
-without a process each. Everything goes through SimPy's public API, so a researcher can add
-a process of their own to ``world.env`` before ``run()`` (``report`` raises a complaint).
+(sim/meetings.py), routing.py every rule, draws.py each complaint's own random numbers. A
+complaint's life is a chain of SimPy timeouts with callbacks (the step's data as the event's
+value), not a process per resident. SimPy's public API only, so a researcher can add a
+process of their own to ``world.env`` before ``run()`` (``report`` raises a complaint).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from typing import cast
 import numpy as np
 import simpy
 
+from sim import routing
 from sim.arrivals import ComplaintStream, Intake, draw_complaints, draw_pushdown
 from sim.config import LEVELS, Scenario
 from sim.distributions import Sampler
@@ -35,17 +35,7 @@ from sim.draws import ComplaintDraws, Purpose
 from sim.meetings import LeadingGroup
 from sim.records import Activity, ReplicationRecords
 from sim.residents import Residents
-from sim.routing import (
-    GRID,
-    LEADERSHIP,
-    Action,
-    Rules,
-    bounce_target,
-    decide,
-    entry_level,
-    escalation_delay,
-    fix_holds,
-)
+from sim.routing import GRID, LEADERSHIP, Action, Rules
 from sim.streams import ARRIVAL_PURPOSES, Streams
 from sim.units import (
     ABANDONED,
@@ -113,7 +103,7 @@ class World:
         self._window = (scenario.warmup_days, scenario.horizon_days)
         self._grids = (district.community_of_grid.tolist(), district.street_of_grid.tolist(),
                        district.guided.tolist(),
-                       [entry_level(self.rules, b) for b in district.branch.tolist()])
+                       [routing.entry_level(self.rules, b) for b in district.branch.tolist()])
 
     def _build_units(self) -> tuple[list[LevelStats], list[list[Unit]]]:
         d, cfg = self.district, self.scenario.levels
@@ -272,7 +262,7 @@ class World:
                 k = c.visits[li] - 1
                 c.wait += now - queued
                 c.state = SERVICE
-                action = decide(self.rules, li, c.needs, c.unclear, c.bounces,
+                action = routing.decide(self.rules, li, c.needs, c.unclear, c.bounces,
                                 li == GRID and self._grids[2][c.grid], self.draws.visit(li, k, c.id))
                 duration = self.draws.draw(RESOLVE if action == Action.RESOLVE else HANDLE, li, k, c.id)
                 if self.events is not None:
@@ -322,11 +312,11 @@ class World:
             self._close(c, ABANDONED, unit)
         elif action == Action.ESCALATE:
             delay = self.draws.draw(Purpose.ESCALATE, level, k, c.id)
-            delay = escalation_delay(self.rules, level, bool(self._grids[2][c.grid]), delay)
+            delay = routing.escalation_delay(self.rules, level, bool(self._grids[2][c.grid]), delay)
             self._pass_on(c, self.rules.next_level[level], delay, Activity.ESCALATE, unit)
         elif action == Action.BOUNCE:
             c.bounces += 1
-            self._pass_on(c, bounce_target(self.rules, c.entry.level.index),
+            self._pass_on(c, routing.bounce_target(self.rules, c.entry.level.index),
                           self.draws.draw(Purpose.BOUNCE, level, k, c.id), Activity.BOUNCE, unit)
         else:
             c.state = STALLED
@@ -348,7 +338,7 @@ class World:
     def _closed(self, c: Complaint, unit: Unit, k: int) -> None:
         """The office closes the complaint: resolved if the fix holds, else it will reopen."""
         level = unit.level.index
-        if fix_holds(self._fixes[level], self.draws.visit(level, k, c.id)):
+        if routing.fix_holds(self._fixes[level], self.draws.visit(level, k, c.id)):
             self._close(c, RESOLVED, unit)
             return
         c.reopens += 1

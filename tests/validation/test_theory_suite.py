@@ -86,3 +86,13 @@ def test_littles_law_is_paired_so_a_five_percent_accounting_error_fails():
     assert little and validation.table(little)["pass"].all()
     off = [(case, name, values * 1.05, theory) for case, name, values, theory in little]
     assert not validation.table(off)["pass"].any()
+
+
+def test_lead_time_adds_to_the_sojourn_not_to_the_wait_or_utilisation(table):
+    """The M/M/c case with a fixed lead of 2 days has the theory of the same queue without
+    it, except that complaints close 2 days later."""
+    plain, lead = (table[table["case"] == name].set_index("measure")["theory"]
+                   for name in ("mmc-c3-rho70", "mmc-c3-rho70-lead2"))
+    assert lead["days_to_close_mean"] == pytest.approx(plain["days_to_close_mean"] + 2.0)
+    for measure in ("wait_days_mean", "p_wait", "utilization_department"):
+        assert lead[measure] == pytest.approx(plain[measure])

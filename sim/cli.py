@@ -203,7 +203,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
-    """compare, sweep and warmup: the commands that run several scenarios or look at one run."""
+    """compare, sweep, attribute and warmup: the commands that run several scenarios or look at one run."""
     p = sub.add_parser("compare", help="run scenarios on the same complaints (common random numbers) "
                                        "and compare each to the first")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="two or more scenario YAML files")
@@ -221,6 +221,19 @@ def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="output folder (default: runs/sweep-<name>/)")
     add_run_options(p)
     p.set_defaults(handler=cmd_sweep)
+
+    p = sub.add_parser("attribute", help="split the reform's paired effect into its elements "
+                                         "(Shapley values over every combination)")
+    p.add_argument("base", metavar="BASE", help="scenario YAML file before the reform")
+    p.add_argument("reform", metavar="REFORM", help="scenario YAML file after the reform")
+    p.add_argument("--elements", metavar="FILE",
+                   help="YAML file grouping the differing keys into elements, {name: [key, ...]} "
+                        "(default: one element per differing key)")
+    p.add_argument("--permutations", type=positive_int("--permutations"), metavar="N",
+                   help="above 10 elements: sample N antithetic pairs of orders (default 32)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/attribute-<base>-<reform>/)")
+    add_run_options(p)
+    p.set_defaults(handler=cmd_attribute)
 
     p = sub.add_parser("warmup", help="suggest warmup_days (MSER-5) and plot the start of the run")
     p.add_argument("scenario", help="scenario YAML file")
@@ -284,6 +297,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(format_sweep(result))
         print(f"ran {len(result.ran)} combinations, skipped {len(result.skipped)} already finished; "
               f"wrote {out}/sweep.csv in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_attribute(args: argparse.Namespace) -> int:
+    from sim.attribution import attribute, format_attribution
+    from sim.comparison import common_seed
+    from sim.elements import PERMUTATION_PAIRS, design
+
+    base, reform = common_seed([load(argparse.Namespace(**vars(args), scenario=path))
+                                for path in (args.base, args.reform)], source=args.reform)
+    pairs = args.permutations or PERMUTATION_PAIRS
+    design(base, reform, args.elements, pairs, source=args.reform)        # bad input fails first
+    out = output_dir(args.out, Path("runs") / f"attribute-{base.name}-{reform.name}")
+    check_executor(args)
+    result = attribute(base, reform, args.elements, args.replications, out, jobs=args.jobs,
+                       executor=args.executor, scheduler=args.scheduler, progress=not args.quiet,
+                       pairs=pairs)
+    if not args.quiet:
+        print(format_attribution(result))
+        print(f"ran {result.ran} combinations, skipped {result.skipped} already finished; "
+              f"wrote {out}/attribution.csv")
     return 0
 
 

@@ -56,13 +56,17 @@ class RunWriter:
 
     Replications must be added in index order. The old manifest goes first, so from then
     on the folder counts as unfinished; leaving the block with an error leaves no new file
-    under its final name, no temporary file and no manifest.
+    under its final name, no temporary file and no manifest. With ``complaints=False`` the
+    folder has no complaints.parquet: an attribution's hundreds of combinations need only
+    their KPIs, and their complaints would fill the disk.
     """
 
-    def __init__(self, out: str | Path, scenario: Scenario, events: bool = False) -> None:
+    def __init__(self, out: str | Path, scenario: Scenario, events: bool = False,
+                 complaints: bool = True) -> None:
         self.out = Path(out)
         self.scenario = scenario
         self.events = events
+        self.complaints = complaints
         self.kpis: list[dict[str, float]] = []
         self.utilization: list[pd.DataFrame] = []
         self._stack = ExitStack()
@@ -71,7 +75,8 @@ class RunWriter:
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / MANIFEST).unlink(missing_ok=True)
         atomic.remove_stale(self.out)
-        self._complaints = ParquetAppender(self.out / "complaints.parquet", self._stack)
+        self._complaints = (ParquetAppender(self.out / "complaints.parquet", self._stack)
+                            if self.complaints else None)
         self._events = ParquetAppender(self.out / "events.parquet", self._stack) if self.events else None
         return self
 
@@ -81,7 +86,8 @@ class RunWriter:
     def add(self, complaints: pd.DataFrame, kpis: dict[str, float], utilization: pd.DataFrame,
             events: pd.DataFrame | None = None) -> None:
         """Append one replication's tables."""
-        self._complaints.append(complaints)
+        if self._complaints is not None:
+            self._complaints.append(complaints)
         if self._events is not None and events is not None:
             self._events.append(events)
         self.kpis.append(kpis)

@@ -238,6 +238,7 @@ def write(result: Attribution, out: Path, replications: int, seconds: float) -> 
         "base_sha256": d.base.sha256(), "reform_sha256": d.reform.sha256(),
         "seed": d.base.seed, "replications": replications,
         "elements": {name: list(keys) for name, keys in d.elements.items()},
+        "elements_without_difference": list(d.idle),
         "method": "exact: all 2^k combinations" if d.exact else
                   f"sampled: {len(d.orders)} orders in antithetic pairs (an order and its reverse)",
         "combinations": len(d.combinations), "ran": result.ran, "skipped": result.skipped,
@@ -264,6 +265,8 @@ def format_attribution(result: Attribution, kpis: Sequence[str] | None = None) -
     d = result.design
     lines = [f"{d.reform.name} - {d.base.name}, split into {len(d.elements)} elements by Shapley "
              f"values ({'exact' if d.exact else 'sampled orders'}); mean [95% CI] over replications"]
+    if d.idle:
+        lines.append(f"left out, no key of theirs differs: {', '.join(d.idle)}")
     table = result.attribution
     width = max(len(n) for n in [*d.names, "total"])
     for kpi in kpis or headline(d.base):

@@ -110,6 +110,8 @@ def build_parser() -> Parser:
     p.add_argument("names", nargs="*", metavar="NAME", help="manifest entries (default: all)")
     p.add_argument("--update", action="store_true",
                    help="rewrite the published files instead of comparing (the only way they change)")
+    p.add_argument("--full", action="store_true",
+                   help="re-make every cell of the entries the manifest samples (as --update does)")
     p.add_argument("--manifest", default="results/manifest.yaml", metavar="PATH",
                    help="the manifest (default: results/manifest.yaml)")
     p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
@@ -124,7 +126,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     select(load_manifest(args.manifest), args.names, args.manifest)   # bad names fail first
     outcomes = reproduce(args.names or None, args.manifest, update=args.update, jobs=args.jobs,
-                         report=lambda line: print(line, flush=True))
+                         report=lambda line: print(line, flush=True), full=args.full)
     failed = [o.entry.name for o in outcomes if not o.ok]
     if failed:
         print(f"{len(failed)} of {len(outcomes)} entries do not reproduce: {', '.join(failed)}")

@@ -167,6 +167,7 @@ class Design:
     values: dict[str, tuple[Any, Any]]
     combinations: tuple[Combination, ...]
     orders: Any = None          # np.ndarray of sampled orders, None when exact
+    idle: tuple[str, ...] = ()  # elements of the file none of whose keys differ
 
     @property
     def names(self) -> list[str]:
@@ -202,7 +203,8 @@ def design(base: Scenario, reform: Scenario, elements: str | Path | None = None,
     partial = Design(base, reform, groups, diffs, ())
     combos = tuple(Combination(m, partial.bits(m), _scenario(partial, m, where)) for m in masks)
     _check_complete(combos[-1].scenario, reform)
-    return Design(base, reform, groups, diffs, combos, orders)
+    idle = tuple(n for n in (_read_yaml(elements) if elements is not None else {}) if n not in groups)
+    return Design(base, reform, groups, diffs, combos, orders, idle)
 
 
 def _scenario(d: Design, mask: int, source: str) -> Scenario:

@@ -93,8 +93,9 @@ def build_parser() -> Parser:
     p.set_defaults(handler=cmd_run)
     add_experiment_parsers(sub)
 
-    p = sub.add_parser("check", help="validate a scenario and print it with every default filled in")
-    p.add_argument("scenario", help="scenario YAML file")
+    p = sub.add_parser("check", help="validate a scenario (or a calibration or sensitivity file) "
+                       "and print it with every default filled in")
+    p.add_argument("scenario", help="scenario, calibration or sensitivity YAML file")
     add_scenario_options(p)
     p.set_defaults(handler=cmd_check)
 
@@ -160,7 +161,18 @@ def output_dir(given: str | None, default: Path) -> Path:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    sys.stdout.write(load(args).to_yaml())
+    """Validate a scenario, or a calibration or sensitivity file with its scenarios."""
+    from sim.config import read_mapping
+    from sim.study import load_study, study_kind
+
+    raw = read_mapping(args.scenario, "a scenario, calibration or sensitivity YAML file")
+    if study_kind(raw) == "scenario":
+        sys.stdout.write(load(args).to_yaml())
+        return 0
+    if args.overrides or getattr(args, "seed", None) is not None:
+        raise UsageError("--set and --seed apply to scenario files, not to a calibration or "
+                         "sensitivity file (expected them on its scenarios)")
+    sys.stdout.write(load_study(args.scenario).to_yaml())
     return 0
 
 

@@ -118,6 +118,8 @@ DIST_CLASSES: dict[str, type[Frozen]] = {
     "uniform": Uniform, "triangular": Triangular, "empirical": Empirical,
 }
 DIST_NAMES = tuple(DIST_CLASSES)
+PRIOR_NAMES = ("uniform", "loguniform", "normal")
+"""The priors of calibration and sensitivity files (sim/study.py)."""
 
 
 def expo(mean: float) -> Exponential:
@@ -389,10 +391,19 @@ class Scenario(Frozen):
 def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> Scenario:
     """Read, override and validate a scenario file; raise ScenarioError on bad input."""
     source = str(path)
+    raw = read_mapping(path, "a scenario YAML file")
+    scenario = validate(raw, source)
+    return scenario.with_overrides(overrides, source) if overrides else scenario
+
+
+def read_mapping(path: str | Path, expected: str) -> dict[str, Any]:
+    """The top-level mapping of a YAML file; ScenarioError naming the file when it cannot be
+    read, is not YAML, or holds something else (``expected`` says what it should be)."""
+    source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(source, "", "no such file (expected a scenario YAML file)") from None
+        raise ScenarioError(source, "", f"no such file (expected {expected})") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise ScenarioError(source, "", f"cannot read ({exc.__class__.__name__})") from None
     try:
@@ -403,9 +414,8 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ScenarioError(source, where, f"not valid YAML: {problem}") from None
     if not isinstance(raw, dict):
-        raise ScenarioError(source, "", "expected a mapping of scenario keys at the top level")
-    scenario = validate(raw, source)
-    return scenario.with_overrides(overrides, source) if overrides else scenario
+        raise ScenarioError(source, "", "expected a mapping of keys at the top level")
+    return raw
 
 
 def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:

@@ -31,7 +31,7 @@ from sim.sequential import DEFAULT_CAP, FIRST, Plan, check_targets
 from sim.streams import replication_streams
 
 __all__ = ["Executor", "Replication", "RunOutput", "RunResult", "plan_for", "replicate", "run",
-           "simulate", "write_run"]
+           "simulate", "simulate_kpis", "write_run"]
 
 
 class ConservationError(AssertionError):
@@ -62,6 +62,12 @@ def simulate(scenario: Scenario, replication: int, events: bool = False) -> Repl
     return Replication(replication, complaints, {"replication": replication, **kpis},
                        utilization_frame(rec), event_frame(rec) if events else None,
                        time.perf_counter() - started)
+
+
+def simulate_kpis(scenario: Scenario, replication: int) -> dict[str, float]:
+    """Only the KPIs of one replication (conservation checked): what a study that runs many
+    scenarios needs back from a worker, without shipping the complaint table."""
+    return simulate(scenario, replication).kpis
 
 
 def check_conservation(complaints: pd.DataFrame, kpis: dict[str, float], expected: int) -> None:

@@ -7,17 +7,20 @@ dist, mean)``. This module turns the first of pydantic's errors into that one li
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from sim.config import DIST_CLASSES, DIST_NAMES, KEYED, Scenario, ScenarioError
+from sim.config import DIST_NAMES, KEYED, PRIOR_NAMES, Scenario, ScenarioError
 
 
-def first_error(exc: ValidationError, source: str, raw: dict[str, Any]) -> ScenarioError:
+def first_error(exc: ValidationError, source: str, raw: dict[str, Any],
+                root: type[BaseModel] = Scenario) -> ScenarioError:
+    """The first of pydantic's errors as one located line; ``root`` is the model of the whole
+    file (a scenario, or a calibration or sensitivity file)."""
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and _is_internal(p))]
-    message = _describe(err, raw, loc)
+    message = _describe(err, raw, loc, root)
     if KEYED in message:
         _, key, message = message.split(KEYED)
         loc = [*loc, *key.split(".")]
@@ -26,15 +29,16 @@ def first_error(exc: ValidationError, source: str, raw: dict[str, Any]) -> Scena
 
 
 def _is_internal(part: str) -> bool:
-    return part in DIST_NAMES or "[" in part or part in ("function-after", "tagged-union")
+    return (part in DIST_NAMES or part in PRIOR_NAMES or "[" in part
+            or part in ("function-after", "tagged-union"))
 
 
-def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
+def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str], root: type[BaseModel]) -> str:
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
     bounds = {"greater_than": "above", "greater_than_equal": "at least",
               "less_than": "below", "less_than_equal": "at most"}
     if kind == "extra_forbidden":
-        return f"unknown key (expected one of: {', '.join(_known_keys(loc, raw))})"
+        return f"unknown key (expected one of: {', '.join(_known_keys(loc, raw, root))})"
     if kind == "missing":
         return "missing (a required key)"
     if kind in bounds:
@@ -43,7 +47,8 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str]) -> str:
     if kind in ("too_short", "too_long"):
         return f"has {ctx.get('actual_length')} items (expected {_length_rule(ctx)})"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return f"unknown or missing dist (expected dist: one of {', '.join(DIST_NAMES)})"
+        tags = str(ctx.get("expected_tags") or ", ".join(DIST_NAMES)).replace("'", "")
+        return f"unknown or missing dist (expected dist: one of {tags})"
     if kind == "literal_error":
         return f"{got!r} is not allowed (expected {ctx.get('expected')})"
     if kind == "string_pattern_mismatch":
@@ -68,34 +73,31 @@ def _length_rule(ctx: dict[str, Any]) -> str:
     return f"at least {low}" if low is not None else f"at most {high}"
 
 
-def _known_keys(loc: list[str], raw: dict[str, Any]) -> list[str]:
+def _known_keys(loc: list[str], raw: dict[str, Any], root: type[BaseModel]) -> list[str]:
     """The keys allowed in the section that holds the unknown one."""
     section: Any = raw
+    model: Any = root
     for part in loc[:-1]:
         if isinstance(section, list) and part.isdigit() and int(part) < len(section):
             section = section[int(part)]
         else:
             section = section.get(part, {}) if isinstance(section, dict) else {}
-    if isinstance(section, dict) and section.get("dist") in DIST_CLASSES:
-        return list(DIST_CLASSES[section["dist"]].model_fields)
-    model: Any = Scenario
-    for part in loc[:-1]:
         if part.isdigit() or model is None:
             continue
         fields = getattr(model, "model_fields", {})
         key = "from_" if part == "from" else part
         annotation = fields[key].annotation if key in fields else None
-        model = _model_of(annotation)
+        model = _model_of(annotation, section.get("dist") if isinstance(section, dict) else None)
     if model is None or not hasattr(model, "model_fields"):
         return ["(see docs/scenario-reference.md)"]
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _model_of(annotation: Any) -> Any:
+def _model_of(annotation: Any, tag: Any = None) -> Any:
+    """The model an annotation holds; of a tagged union, the member whose ``dist`` is ``tag``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
+    members = [m for m in (_model_of(arg) for arg in getattr(annotation, "__args__", ())) if m is not None]
+    tagged = [m for m in members if "dist" in m.model_fields
+              and get_args(m.model_fields["dist"].annotation) == (tag,)]
+    return (tagged or members or [None])[0]

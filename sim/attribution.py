@@ -118,7 +118,8 @@ def tables(d: Design, rows: pd.DataFrame) -> Attribution:
         zero = np.all(marginal == 0, axis=(0, 2))                 # (k, K)
         inter = pd.DataFrame(columns=list(INTERACTION_COLUMNS))
         spread = _order_error(marginal)
-    scale = float(np.nanmax(np.abs(np.stack(list(values.values()))), initial=1.0))
+    magnitude = np.abs(np.stack(list(values.values())))
+    scale = np.nanmax(np.where(np.isfinite(magnitude), magnitude, 0.0), axis=(0, 1))   # per KPI
     shapley.check_efficiency(per_rep, total, scale)
     table = _attribution_table(d, kpis, per_rep, total, zero, spread)
     return Attribution(d, table, _combination_table(d, kpis, values), inter)

@@ -113,11 +113,12 @@ def sampled(values: Mapping[int, np.ndarray], orders: np.ndarray) -> np.ndarray:
     return np.stack(out)
 
 
-def check_efficiency(shares: np.ndarray, total: np.ndarray, scale: float) -> None:
-    """The elements' values sum to the total in every replication (where both are defined)."""
+def check_efficiency(shares: np.ndarray, total: np.ndarray, scale: np.ndarray | float) -> None:
+    """The elements' values sum to the total in every replication (where both are defined);
+    ``scale`` is the game's largest value, per KPI (the last axis) or overall."""
     gap = np.abs(shares.sum(axis=0) - total)
-    tol = EFFICIENCY_TOL * max(1.0, scale)
+    tol = EFFICIENCY_TOL * np.maximum(1.0, scale)
     bad = np.isfinite(gap) & (gap > tol)
     if bad.any():
         raise AssertionError(f"Shapley values miss the total by {float(gap[bad].max()):.3g} "
-                             f"(allowed {tol:.3g})")
+                             f"(allowed {float(np.broadcast_to(tol, gap.shape)[bad].max()):.3g})")

@@ -120,6 +120,19 @@ def test_an_element_that_cannot_act_alone_is_not_a_measured_zero(tmp_path):
     assert np.isnan(table.loc[("arrivals", "guides"), "ci_low"])
 
 
+def test_above_ten_elements_sampled_orders_still_sum_to_the_total(tmp_path):
+    base, reform = (sim.load_scenario(p, SHORT) for p in (LEGACY, WHISTLE))
+    result = attribute(base, reform, replications=2, out=tmp_path / "out", pairs=2)
+    d = result.design
+    assert len(d.elements) == 12 and not d.exact and len(d.orders) == 4
+    assert len(d.combinations) == len(shapley.prefixes(d.orders)) < 2 * 2 * 11 + 2
+    table = result.attribution[result.attribution["kpi"] == "resolved_share"].set_index("element")
+    assert table.drop("total")["shapley"].sum() == pytest.approx(table.loc["total", "shapley"], abs=1e-9)
+    assert table["ci_low"].notna().sum() >= 2 and result.interactions.empty
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["method"].startswith("sampled: 4 orders in antithetic pairs")
+
+
 def test_local_pool_and_dask_give_the_same_attribution(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     base, reform = (sim.load_scenario(p, SHORT) for p in (LEGACY, WHISTLE))

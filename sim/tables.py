@@ -186,6 +186,7 @@ def t5_published(bench: Bench, spec: Spec) -> pd.DataFrame:
 def f1_time_to_close(bench: Bench, spec: Spec) -> pd.DataFrame:
     """Share of the cohort resolved within d days, by scenario (the ECDF of time to close)."""
     comparison = bench.comparison(_loaded(bench, spec), spec.replications)
+    assert comparison.out is not None          # the bench always writes run folders
     days = np.arange(0.0, float(spec.options.get("max_days", 60)) + 0.5, 0.5)
     frames = []
     for name in comparison.names:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from kit import tiny
+from kit import SCENARIOS, tiny
 
-from sim.config import ScenarioError
+from sim.config import ScenarioError, load_scenario
 from sim.elements import design, differences
 
 
@@ -97,3 +97,13 @@ def test_a_combination_that_is_not_a_valid_scenario_is_bad_input():
 def test_identical_scenarios_have_nothing_to_attribute():
     with pytest.raises(ScenarioError, match="does not differ"):
         design(tiny(name="a"), tiny(name="b"))
+
+
+def test_the_shipped_shibei_elements_cover_the_shibei_pair():
+    legacy, whistle = (load_scenario(SCENARIOS / f"shibei-{p}.yaml") for p in ("2019-legacy", "2020-whistle"))
+    d = design(legacy, whistle, SCENARIOS / "elements" / "shibei-reform.yaml")
+    assert set(d.names) | set(d.idle) == {
+        "grid-branches", "grid-guides", "faster-escalation", "no-bounce-back",
+        "platform-and-leading-group", "skip-community", "merged-grids", "lighter-pushdown"}
+    assert len(d.combinations) == 2 ** len(d.names) and d.combinations[-1].scenario.process.route == \
+        whistle.process.route

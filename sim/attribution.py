@@ -27,7 +27,7 @@ from sim.executors import Executor
 from sim.experiment import git_commit, versions
 from sim.metrics import kpi_names, mean_ci
 from sim.runfolder import finished
-from sim.sweeps import run_folders
+from sim.sweeps import run_into_folders
 
 HEADLINE = ("resolved_share", "resolution_reported_share", "days_to_close_mean",
             "satisfaction_mean", "satisfaction_survey")
@@ -66,7 +66,7 @@ def run_combinations(d: Design, out: Path, replications: int, masks: Sequence[in
     return how many ran and how many were skipped."""
     chosen = [c for c in d.combinations if masks is None or c.mask in set(masks)]
     todo = [c for c in chosen if not finished(out / c.folder, c.scenario, replications)]
-    run_folders(todo, out, replications, jobs, executor, scheduler, progress,
+    run_into_folders(todo, out, replications, jobs, executor, scheduler, progress,
                 done_before=len(chosen) - len(todo), label="attribute", complaints=False)
     return len(todo), len(chosen) - len(todo)
 
@@ -235,7 +235,8 @@ def write(result: Attribution, out: Path, replications: int, seconds: float) -> 
     for kpi in headline(d.base):
         waterfall(result.attribution, kpi, base_level(result, kpi), out / f"waterfall-{kpi}.png")
     made = {
-        "kind": "attribute", "base": d.base.name, "reform": d.reform.name,
+        "kind": "attribute", "name": f"attribute-{d.base.name}-{d.reform.name}",
+        "base": d.base.name, "reform": d.reform.name,
         "base_sha256": d.base.sha256(), "reform_sha256": d.reform.sha256(),
         "seed": d.base.seed, "replications": replications,
         "elements": {name: list(keys) for name, keys in d.elements.items()},

@@ -104,6 +104,7 @@ def test_the_shipped_shibei_elements_cover_the_shibei_pair():
     d = design(legacy, whistle, SCENARIOS / "elements" / "shibei-reform.yaml")
     assert set(d.names) | set(d.idle) == {
         "grid-branches", "grid-guides", "faster-escalation", "no-bounce-back",
-        "platform-and-leading-group", "skip-community", "merged-grids", "lighter-pushdown"}
+        "platform-and-leading-group", "skip-community", "merged-grids", "fixes-that-hold",
+        "lighter-pushdown"}
     assert len(d.combinations) == 2 ** len(d.names) and d.combinations[-1].scenario.process.route == \
         whistle.process.route

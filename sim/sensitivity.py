@@ -133,7 +133,8 @@ def point_key(study: Study, point: Sequence[float], replications: int) -> str:
 
 @dataclass
 class SensitivityResult:
-    """``sensitivity.csv`` as a table, every design point with its outputs, and what ran."""
+    """``sensitivity.csv`` as a table, every design point with its outputs, and how many
+    distinct points this call ran and found already finished (Morris may repeat a point)."""
 
     table: pd.DataFrame
     points: pd.DataFrame
@@ -171,10 +172,10 @@ def sensitivity(study: Study, out: str | Path, method: SensitivityMethod | None 
     table = analyse(design, {c: values[c].to_numpy() for c in values.columns})
     points = pd.concat([pd.DataFrame(design.points, columns=list(design.names)), values], axis=1)
     points.insert(0, "point", range(len(points)))
-    made = _manifest(study, spec.outputs, method, count, len(design.points), len(todo),
+    made = _manifest(study, spec.outputs, method, count, len(design.points), len(set(keys)), len(todo),
                      time.perf_counter() - started)
     _write(out, table, points, made, study.to_yaml())
-    return SensitivityResult(table, points, out, len(todo), len(keys) - len(todo), made)
+    return SensitivityResult(table, points, out, len(todo), len(set(keys)) - len(todo), made)
 
 
 def _missing(keys: Sequence[str], store: Path) -> list[int]:
@@ -197,7 +198,7 @@ def _check_defined(values: pd.DataFrame, outputs: Sequence[Output], source: str)
 
 
 def _manifest(study: Study, outputs: Sequence[Output], method: SensitivityMethod, replications: int,
-              points: int, ran: int, seconds: float) -> dict[str, Any]:
+              points: int, distinct: int, ran: int, seconds: float) -> dict[str, Any]:
     return {
         "kind": "sensitivity",
         "name": study.spec.name,
@@ -205,6 +206,7 @@ def _manifest(study: Study, outputs: Sequence[Output], method: SensitivityMethod
         "parameters": study.labels,
         "outputs": [o.label for o in outputs],
         "design_points": points,
+        "distinct_points": distinct,
         "points_run": ran,
         "simulations_run": ran * len(study.scenarios) * replications,
         "scenarios_sha256": {a: s.sha256() for a, s in study.scenarios.items()},

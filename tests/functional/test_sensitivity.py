@@ -5,13 +5,12 @@ table, and bad input writes nothing."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
 from kit import SCENARIOS
+from kit import write_study as write
 
 from sim.cli import main
 from sim.sensitivity import sensitivity
@@ -33,12 +32,6 @@ def spec(**changes: Any) -> dict[str, Any]:
         "method": {"method": "morris", "budget": 3, "replications": 1, "seed": 4},
     }
     return base | changes
-
-
-def write(tmp_path: Path, data: dict[str, Any]) -> Path:
-    path = tmp_path / "screen.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
 
 
 def test_a_number_no_complaint_meets_gets_mu_star_zero_and_a_rerun_resumes(tmp_path):

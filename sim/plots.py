@@ -129,4 +129,4 @@ def indices(data: pd.DataFrame, path: Path | None = None, most: int = 12) -> Any
 
 
 DRAWERS: dict[str, Drawer] = {"f1": time_to_close, "f2": where_resolved, "f3": sensitivity,
-                              "f4": backlog}
+                              "f4": backlog, "f5": indices}

@@ -5,12 +5,13 @@ table, and bad input writes nothing."""
 from __future__ import annotations
 
 import json
+import shutil
 from typing import Any
 
 import pandas as pd
 import pytest
-from kit import SCENARIOS
-from kit import write_study as write
+import yaml
+from kit import SCENARIOS, write_study
 
 from sim.cli import main
 from sim.sensitivity import sensitivity
@@ -35,7 +36,7 @@ def spec(**changes: Any) -> dict[str, Any]:
 
 
 def test_a_number_no_complaint_meets_gets_mu_star_zero_and_a_rerun_resumes(tmp_path):
-    study = load_study(write(tmp_path, spec()))
+    study = load_study(write_study(tmp_path, spec()))
     out = tmp_path / "out"
     first = sensitivity(study, out, jobs=2)
     distinct = first.manifest["distinct_points"]          # of (k + 1) x 3: trajectories may meet
@@ -64,7 +65,8 @@ def test_the_command_writes_the_table_and_a_paired_difference(tmp_path, capsys):
     data["parameters"][0]["scenarios"] = ["legacy"]
     data["parameters"][1]["scenarios"] = ["legacy"]
     out = tmp_path / "out"
-    args = ["sensitivity", str(write(tmp_path, data)), "--budget", "2", "--out", str(out), "--jobs", "2"]
+    path = write_study(tmp_path, data)
+    args = ["sensitivity", str(path), "--budget", "2", "--out", str(out), "--jobs", "2"]
     assert main(args) == 0
     assert "skipped 0 already finished" in capsys.readouterr().out
     table = pd.read_csv(out / "sensitivity.csv")
@@ -83,18 +85,42 @@ def test_the_command_writes_the_table_and_a_paired_difference(tmp_path, capsys):
 
 
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
-    path = write(tmp_path, spec())
+    path = write_study(tmp_path, spec())
     out = tmp_path / "out"
     assert main(["sensitivity", str(path), "--method", "sobol", "--budget", "6", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err == ("govsim: error: --budget: 6 is not a power of two for sobol "
                    "(expected 2, 4, 8, 16, ... base samples)\n")
-    calibration = write(tmp_path, {k: v for k, v in spec().items() if k not in ("outputs", "method")}
+    calibration = write_study(tmp_path, {k: v for k, v in spec().items() if k not in ("outputs", "method")}
                         | {"targets": [{"scenario": "legacy", "kpi": "resolved_share", "value": 0.5,
                                         "sd": 0.1, "source": "assumption"}]})
     assert main(["sensitivity", str(calibration), "--out", str(out)]) == 2
     assert "is not a sensitivity file (expected top-level outputs)" in capsys.readouterr().err
-    bad = write(tmp_path, spec(outputs=[{"kpi": "nonsense", "scenario": "legacy"}]))
+    bad = write_study(tmp_path, spec(outputs=[{"kpi": "nonsense", "scenario": "legacy"}]))
     assert main(["sensitivity", str(bad), "--out", str(out)]) == 2
     assert "outputs.0.kpi: 'nonsense' is not a KPI of scenario legacy" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_published_entry_is_made_again_exactly_and_its_figure_shares_the_points(tmp_path, capsys):
+    shutil.copytree(SCENARIOS, tmp_path / "scenarios")
+    (tmp_path / "sensitivity").mkdir()
+    (tmp_path / "results").mkdir()
+    relative = spec(scenarios={"legacy": "../scenarios/demo-legacy.yaml"})
+    write_study(tmp_path / "sensitivity", relative, "demo.yaml")
+    common = {"command": "govsim sensitivity sensitivity/demo.yaml", "replications": 1,
+              "options": {"study": "sensitivity/demo.yaml", "budget": 2}}
+    entries = [{"name": "t6-demo", "title": "T6 demo", "kind": "table", "make": "t6",
+                "file": "results/t6-demo.csv", **common},
+               {"name": "f5-demo", "title": "F5 demo", "kind": "figure", "make": "f5",
+                "file": "results/f5-demo.png", "data": "results/f5-demo.csv", **common}]
+    entries[1]["options"] = common["options"] | {"outputs": ["bounces_mean@legacy"]}
+    manifest = tmp_path / "results" / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump({"entries": entries}))
+    assert main(["reproduce", "--manifest", str(manifest), "--update", "--jobs", "1"]) == 0
+    assert (tmp_path / "results" / "f5-demo.png").stat().st_size > 0
+    figure = pd.read_csv(tmp_path / "results" / "f5-demo.csv")
+    assert figure["output"].unique().tolist() == ["bounces_mean@legacy"] and len(figure) == 2
+    assert len(pd.read_csv(tmp_path / "results" / "t6-demo.csv")) == 4
+    assert main(["reproduce", "--manifest", str(manifest), "--jobs", "1"]) == 0
+    assert "2 entries reproduce" in capsys.readouterr().out

@@ -34,7 +34,7 @@ from sim import atomic
 from sim.config import ScenarioError
 from sim.executors import Executor
 from sim.experiment import git_commit, versions
-from sim.study import Output, Prior, SensitivityMethod, Study, evaluate_points
+from sim.study import Output, Prior, SensitivityMethod, Study, budget_problem, evaluate_points
 
 COLUMNS = {"morris": ("mu_star", "mu_star_conf", "sigma"), "sobol": ("S1", "S1_conf", "ST", "ST_conf")}
 RESAMPLES = 1000          # bootstrap resamples behind every confidence interval
@@ -62,11 +62,9 @@ def unit_problem(names: Sequence[str]) -> dict[str, Any]:
 
 
 def check_method(method: SensitivityMethod, source: str, where: str = "method.budget") -> None:
-    """A Sobol/Saltelli base sample keeps its balance only at a power of two."""
-    n = method.budget
-    if method.method == "sobol" and (n < 2 or n & (n - 1)):
-        raise ScenarioError(source, where, f"{n} is not a power of two for sobol "
-                            "(expected 2, 4, 8, 16, ... base samples)")
+    """The file's method with ``--method`` or ``--budget`` changed must still make a design."""
+    if (problem := budget_problem(method.method, method.budget)) is not None:
+        raise ScenarioError(source, where, problem)
 
 
 def make_design(priors: Sequence[Prior], names: Sequence[str], method: SensitivityMethod) -> Design:

@@ -178,6 +178,20 @@ class SensitivityMethod(Frozen):
     replications: AtLeastOne = 1
     seed: AtLeastZero = 1
 
+    @model_validator(mode="after")
+    def _balanced(self) -> SensitivityMethod:
+        if (problem := budget_problem(self.method, self.budget)) is not None:
+            raise bad("budget", problem)
+        return self
+
+
+def budget_problem(method: str, budget: int) -> str | None:
+    """What is wrong with a design's budget, if anything: a Sobol/Saltelli base sample keeps
+    its balance only at a power of two."""
+    if method == "sobol" and (budget < 2 or budget & (budget - 1)):
+        return f"{budget} is not a power of two for sobol (expected 2, 4, 8, 16, ... base samples)"
+    return None
+
 
 class StudyFile(Frozen):
     name: Name

@@ -99,6 +99,10 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
     bad = write_study(tmp_path, spec(outputs=[{"kpi": "nonsense", "scenario": "legacy"}]))
     assert main(["sensitivity", str(bad), "--out", str(out)]) == 2
     assert "outputs.0.kpi: 'nonsense' is not a KPI of scenario legacy" in capsys.readouterr().err
+    odd = write_study(tmp_path, spec(method={"method": "sobol", "budget": 12}))
+    assert main(["check", str(odd)]) == 2
+    assert capsys.readouterr().err.endswith("method.budget: 12 is not a power of two for sobol "
+                                            "(expected 2, 4, 8, 16, ... base samples)\n")
     assert not out.exists()
 
 

@@ -4,8 +4,11 @@ linear function (every elementary effect exact)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from kit import ROOT
 from SALib.test_functions import Ishigami
 
 from sim.config import ScenarioError
@@ -77,3 +80,13 @@ def test_sobol_wants_a_power_of_two(budget):
     with pytest.raises(ScenarioError, match=f"study.yaml: method.budget: {budget} is not a power of two"):
         check_method(changed, "study.yaml")
     check_method(SensitivityMethod(method="morris", budget=budget), "study.yaml")
+
+
+NUMBER = re.compile(r"(?<![\w.-])-?\d+(?:\.\d+)?(?![\w.-])")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "sensitivity").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_number_of_a_sensitivity_file_says_where_it_comes_from(path):
+    bare = [f"{path.name}:{i}: {line.strip()}" for i, line in enumerate(path.read_text().splitlines(), 1)
+            if not line.lstrip().startswith("#") and NUMBER.search(line.split("#")[0]) and "#" not in line]
+    assert not bare, "numbers without a comment (a source, or 'assumption' and why):\n" + "\n".join(bare)

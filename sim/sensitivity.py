@@ -34,7 +34,15 @@ from sim import atomic
 from sim.config import ScenarioError
 from sim.executors import Executor
 from sim.experiment import git_commit, versions
-from sim.study import Output, Prior, SensitivityMethod, Study, budget_problem, evaluate_points
+from sim.study import (
+    Output,
+    Prior,
+    SensitivityFile,
+    SensitivityMethod,
+    Study,
+    budget_problem,
+    evaluate_points,
+)
 
 COLUMNS = {"morris": ("mu_star", "mu_star_conf", "sigma"), "sobol": ("S1", "S1_conf", "ST", "ST_conf")}
 RESAMPLES = 1000          # bootstrap resamples behind every confidence interval
@@ -146,16 +154,9 @@ def sensitivity(study: Study, out: str | Path, method: SensitivityMethod | None 
                 replications: int | None = None, jobs: int | None = 1, executor: Executor = "local",
                 scheduler: str | None = None, progress: bool = False) -> SensitivityResult:
     """Run the design points not yet stored under ``out/points/``, then analyse them all."""
-    from sim.study import SensitivityFile
-
-    spec = study.spec
-    assert isinstance(spec, SensitivityFile)
-    method = method or spec.method
-    check_method(method, study.source)
-    count = replications or method.replications
+    spec, design, count = _planned(study, method, replications)
     out = Path(out)
     started = time.perf_counter()
-    design = make_design([p.prior for p in spec.parameters], study.labels, method)
     keys = [point_key(study, point, count) for point in design.points]
     store = out / "points"
     atomic.remove_stale(store)
@@ -170,10 +171,30 @@ def sensitivity(study: Study, out: str | Path, method: SensitivityMethod | None 
     table = analyse(design, {c: values[c].to_numpy() for c in values.columns})
     points = pd.concat([pd.DataFrame(design.points, columns=list(design.names)), values], axis=1)
     points.insert(0, "point", range(len(points)))
-    made = _manifest(study, spec.outputs, method, count, len(design.points), len(set(keys)), len(todo),
+    made = _manifest(study, spec.outputs, design.method, count, len(design.points), len(set(keys)), len(todo),
                      time.perf_counter() - started)
     _write(out, table, points, made, study.to_yaml())
     return SensitivityResult(table, points, out, len(todo), len(set(keys)) - len(todo), made)
+
+
+def remake_point(study: Study, index: int, method: SensitivityMethod | None = None,
+                 replications: int | None = None, jobs: int | None = 1) -> dict[str, float]:
+    """The outputs of design point ``index`` made afresh, as in ``points.csv``: one cell of a
+    sampled reproduction, which re-makes a few points of a large design, not all of them."""
+    spec, design, count = _planned(study, method, replications)
+    ((_, rows),) = evaluate_points(study, [design.points[index].tolist()], count, jobs=jobs)
+    return point_outputs(pd.DataFrame(rows), spec.outputs)
+
+
+def _planned(study: Study, method: SensitivityMethod | None,
+             replications: int | None) -> tuple[SensitivityFile, Design, int]:
+    """The file, its design (the file's method unless given) and replications per point."""
+    spec = study.spec
+    assert isinstance(spec, SensitivityFile)
+    method = method or spec.method
+    check_method(method, study.source)
+    design = make_design([p.prior for p in spec.parameters], study.labels, method)
+    return spec, design, replications or method.replications
 
 
 def _missing(keys: Sequence[str], store: Path) -> list[int]:

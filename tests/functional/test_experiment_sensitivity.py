@@ -13,8 +13,9 @@ import pytest
 import yaml
 from kit import SCENARIOS, write_study
 
+from sim import atomic
 from sim.cli import main
-from sim.sensitivity import sensitivity
+from sim.sensitivity import remake_point, sensitivity
 from sim.study import load_study
 
 UNVISITED = "levels.platform.resolve.mean"      # demo-legacy's route ends at the department
@@ -53,6 +54,9 @@ def test_a_number_no_complaint_meets_gets_mu_star_zero_and_a_rerun_resumes(tmp_p
     again = sensitivity(study, out, jobs=2, executor="dask")      # re-made on a Dask LocalCluster
     assert (again.ran, again.skipped) == (1, distinct - 1)
     assert (out / "sensitivity.csv").read_bytes() == published
+    cell = remake_point(study, 5)                                 # one cell of a sampled reproduction
+    assert atomic.csv_text(pd.DataFrame([cell])) == atomic.csv_text(
+        pd.read_csv(out / "points.csv").loc[[5], list(cell)])
     made = json.loads((out / "manifest.json").read_text())
     assert made["kind"] == "sensitivity" and made["design_points"] == 9 and made["points_run"] == 1
     figures = sorted(p.name for p in out.glob("*.png"))

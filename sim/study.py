@@ -249,6 +249,8 @@ class SensitivityFile(StudyFile):
                 if alias not in self.scenarios:
                     raise bad(f"outputs.{i}", f"unknown scenario {alias!r} "
                               f"(expected one of {', '.join(self.scenarios)})")
+            if o.label in [earlier.label for earlier in self.outputs[:i]]:
+                raise bad(f"outputs.{i}", f"{o.label} is already an output (expected each once)")
         return self
 
 

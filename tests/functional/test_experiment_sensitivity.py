@@ -103,6 +103,10 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
     bad = write_study(tmp_path, spec(outputs=[{"kpi": "nonsense", "scenario": "legacy"}]))
     assert main(["sensitivity", str(bad), "--out", str(out)]) == 2
     assert "outputs.0.kpi: 'nonsense' is not a KPI of scenario legacy" in capsys.readouterr().err
+    twice = write_study(tmp_path, spec(outputs=[{"kpi": "resolved_share", "scenario": "legacy"}] * 2))
+    assert main(["sensitivity", str(twice), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "outputs.1: resolved_share@legacy is already an output (expected each once)" in err
     odd = write_study(tmp_path, spec(method={"method": "sobol", "budget": 12}))
     assert main(["check", str(odd)]) == 2
     assert capsys.readouterr().err.endswith("method.budget: 12 is not a power of two for sobol "

@@ -281,6 +281,23 @@ def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
     add_run_options(p)
     p.set_defaults(handler=cmd_warmup)
 
+    p = sub.add_parser("sensitivity", help="global sensitivity (Morris or Sobol, SALib) of a study "
+                       "file's outputs to its parameters")
+    p.add_argument("spec", help="sensitivity YAML file (scenarios, parameters, outputs)")
+    p.add_argument("--method", choices=("morris", "sobol"), help="design (default: the file's)")
+    p.add_argument("--budget", type=positive_int("--budget"), metavar="N",
+                   help="Morris trajectories or Sobol base samples, a power of two (default: the file's)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/sensitivity-<name>/)")
+    p.add_argument("--replications", type=positive_int("--replications"), metavar="N",
+                   help="replications per scenario and design point (default: the file's)")
+    p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
+                   help="worker processes (default: the machine's cores; 1 runs in this process)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local process pool, or a Dask cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    p.set_defaults(handler=cmd_sensitivity)
+
 
 def target_halfwidths(args: argparse.Namespace, scenario: Scenario) -> dict[str, Any]:
     """``--target-halfwidth`` and ``--max-replications`` as keyword arguments for a run."""
@@ -386,6 +403,30 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     print(result.describe())
     if not args.quiet:
         print(f"wrote {out}/warmup.png and {out}/warmup.csv")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sim.sensitivity import check_method, format_table, sensitivity
+    from sim.study import SensitivityFile, load_study
+
+    study = load_study(args.spec, "sensitivity")
+    assert isinstance(study.spec, SensitivityFile)
+    changes = {k: v for k, v in (("method", args.method), ("budget", args.budget)) if v is not None}
+    method = study.spec.method.model_copy(update=changes)
+    check_method(method, "--budget" if args.budget else study.source, "" if args.budget else "method.budget")
+    out = output_dir(args.out, Path("runs") / f"sensitivity-{study.spec.name}", "sensitivity",
+                     {"study": study.spec.name})
+    check_executor(args)
+    result = sensitivity(study, out, method, args.replications, jobs=args.jobs, executor=args.executor,
+                         scheduler=args.scheduler, progress=not args.quiet)
+    if not args.quiet:
+        print(format_table(result.table))
+        print(f"ran {result.ran} design points, skipped {result.skipped} already finished; wrote "
+              f"{out}/sensitivity.csv in {result.manifest['wall_seconds']:.1f} s")
     return 0
 
 

@@ -200,8 +200,33 @@ def sweep_kpi(data: pd.DataFrame, keys: list[str], kpi: str, path: Path | None =
         return _save(fig, path)
 
 
+def indices(data: pd.DataFrame, path: Path | None = None, most: int = 12) -> Any:
+    """Global sensitivity, one panel per output: Morris mu* (bars, bootstrap 95% interval)
+    with sigma (dots), or Sobol S1 and ST (bars with intervals), most influential on top."""
+    morris = "mu_star" in data.columns
+    bars = ([("mu_star", "mu_star_conf", "mu*")] if morris
+            else [("S1", "S1_conf", "S1"), ("ST", "ST_conf", "ST")])
+    names = list(dict.fromkeys(data["output"]))
+    with _style():
+        fig, axes = _figure(6.5 * len(names), 0.9 + 0.32 * min(most, data["parameter"].nunique()),
+                            len(names))
+        for ax, name in zip(axes, names):
+            part = data[data["output"] == name].sort_values(bars[-1][0], ascending=False).head(most)
+            rows = np.arange(len(part))[::-1]
+            height = 0.8 / len(bars)
+            for j, (col, conf, label) in enumerate(bars):
+                ax.barh(rows + (j - (len(bars) - 1) / 2) * height, part[col], height=height,
+                        xerr=part[conf].abs(), label=label, capsize=2)
+            if morris:
+                ax.plot(part["sigma"], rows, "o", color="black", label="sigma")
+            ax.set_yticks(rows, part["parameter"], fontsize=8)
+            ax.set(title=name, xlabel="change across the range" if morris else "share of variance")
+            ax.legend(fontsize=8, loc="best")
+        return _save(fig, path)
+
+
 DRAWERS: dict[str, Drawer] = {"f1": time_to_close, "f2": where_resolved, "f3": sensitivity,
-                              "f4": backlog}
+                              "f4": backlog, "f5": indices}
 
 
 def waterfall(attribution: pd.DataFrame, kpi: str, start: float, path: Path | None = None) -> Any:

@@ -4,7 +4,9 @@ T1 sets the three Shibei processes side by side. T2 takes the reform apart: the 
 difference legacy -> whistle split into the reform's elements by Shapley values over every
 combination of them, on the same complaints (``govsim attribute``). T3 asks how the two
 processes bear departments that dodge more and residents who complain more. T4 is the
-validation table, and T5 puts the simulated figures beside published ones.
+validation table, and T5 puts the simulated figures beside published ones. T6 and T7 ask
+which assumed numbers the answer hinges on: Morris screening of all of them, then Sobol
+indices for the few that matter.
 
 Each maker takes the ``Bench`` (shared runs, made once per reproduction) and its manifest
 entry, and returns a DataFrame; ``sim.results`` writes, compares and publishes them.
@@ -240,8 +242,25 @@ def from_cells(make: str) -> Maker:
     return full
 
 
+# --------------------------------------------------------------------------- T6, T7, F5
+def sensitivity_indices(bench: Bench, spec: Spec) -> pd.DataFrame:
+    """Morris or Sobol indices of the sensitivity file the entry names (``options.study``),
+    for all its outputs or those in ``options.outputs``. Entries of one file share its
+    design points: the second finds them stored under ``work`` and runs nothing."""
+    from sim.sensitivity import sensitivity
+    from sim.study import SensitivityFile, load_study
+
+    study = load_study(bench.root / spec.options["study"], "sensitivity")
+    assert isinstance(study.spec, SensitivityFile)
+    method = study.spec.method.model_copy(update={k: v for k, v in spec.options.items() if k == "budget"})
+    table = sensitivity(study, bench.work / f"sensitivity-{study.spec.name}", method, spec.replications,
+                        jobs=bench.jobs).table
+    wanted = spec.options.get("outputs")
+    return table if not wanted else table[table["output"].isin(wanted)].reset_index(drop=True)
+
+
 MAKERS: dict[str, Maker] = {
     "t1": t1_processes, "t2": from_cells("t2"), "t3": t3_sensitivity, "t4": t4_validation,
     "t5": t5_published, "f1": f1_time_to_close, "f2": f2_where_resolved, "f3": t3_sensitivity,
-    "f4": f4_backlog,
+    "f4": f4_backlog, "t6": sensitivity_indices, "t7": sensitivity_indices, "f5": sensitivity_indices,
 }

@@ -234,6 +234,15 @@ def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
     add_run_options(p)
     p.set_defaults(handler=cmd_sweep)
 
+    p = sub.add_parser("calibrate", help="fit scenarios' unknown numbers to published figures "
+                                         "(ABC-SMC), with uncertainty")
+    p.add_argument("spec", help="calibration YAML file")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/calibrate-<name>/)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted calibration in DIR from its last finished generation")
+    add_run_options(p)
+    p.set_defaults(handler=cmd_calibrate)
+
     p = sub.add_parser("warmup", help="suggest warmup_days (MSER-5) and plot the start of the run")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--measure", choices=("time-in-system", "backlog"), default="time-in-system",
@@ -314,6 +323,29 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     print(result.describe())
     if not args.quiet:
         print(f"wrote {out}/warmup.png and {out}/warmup.csv")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibrate import calibrate, main_report, require_pyabc
+    from sim.study import load_study
+
+    for flag in ("replications", "seed"):
+        if getattr(args, flag) is not None:
+            raise UsageError(f"--{flag}: not for calibrate (expected method.{flag} in the file)")
+    if args.overrides:
+        raise UsageError("--set: not for calibrate (expected the values in the scenario files)")
+    require_pyabc()
+    study = load_study(args.spec, "calibration")
+    out = output_dir(args.out, Path("runs") / f"calibrate-{study.spec.name}")
+    check_executor(args)
+    result = calibrate(study, out, jobs=args.jobs or 1, executor=args.executor,
+                       scheduler=args.scheduler, resume=args.resume, report=main_report(args.quiet))
+    if not args.quiet:
+        print(result.summary.to_string(index=False))
+        print(result.predictive.to_string(index=False))
+        print(f"wrote {out}/ in {result.manifest['wall_seconds']:.1f} s "
+              f"({result.manifest['simulations']} simulations)")
     return 0
 
 

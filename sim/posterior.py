@@ -30,6 +30,7 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
     """Quantiles of a weighted sample (the inverse of its weighted empirical distribution,
     interpolated at the middle of each particle's weight)."""
     values, weights = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    values, weights = values[weights > 0], weights[weights > 0]      # no weight, no say
     order = np.argsort(values, kind="stable")
     v, w = values[order], weights[order] / weights.sum()
     middle = np.cumsum(w) - w / 2

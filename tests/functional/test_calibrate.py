@@ -1,0 +1,208 @@
+"""govsim calibrate: known numbers are found again, an interrupted calibration continues
+without recomputing, the outputs follow DESIGN section 9, bad input gets one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from kit import SCENARIOS
+
+from sim.calibrate import ParticleModel, calibrate, particle_seed
+from sim.cli import main
+from sim.config import load_scenario
+from sim.experiment import simulate_kpis
+from sim.posterior import weighted_quantiles
+from sim.study import load_study, lookup
+
+SMALL = {"horizon_days": 110, "warmup_days": 10, "cooldown_days": 20, "district.population": 16000,
+         "district.grids": 16, "district.communities": 4, "district.streets": 1,
+         "district.departments": 2}
+BRANCHES = {"process.grid_branches": 14, "process.guides": 4}
+TRUTH = {"satisfaction.intercept": 3.0, "process.bounce.probability": 0.4,
+         "arrivals.per_1000_residents_per_day": 0.575}
+PRIORS = {"satisfaction.intercept": (1.0, 6.0), "process.bounce.probability": (0.05, 0.95),
+          "arrivals.per_1000_residents_per_day": (0.3, 1.2)}
+
+
+def small_district(folder: Path) -> dict[str, str]:
+    """The demo pair at 1/2.5 of its size and a shorter horizon: a joint calibration's
+    particle costs about a quarter of a second."""
+    paths = {}
+    for alias, name, extra in (("before", "demo-legacy", {}), ("after", "demo", BRANCHES)):
+        scenario = load_scenario(SCENARIOS / f"{name}.yaml").with_overrides({**SMALL, **extra})
+        paths[alias] = str(folder / f"{name}.yaml")
+        Path(paths[alias]).write_text(scenario.to_yaml())
+    return paths
+
+
+def spec_file(folder: Path, targets: list[dict[str, Any]], **method: Any) -> Path:
+    spec = {
+        "name": "recovery",
+        "scenarios": small_district(folder),
+        "parameters": [
+            {"key": "satisfaction.intercept", "prior": {"dist": "uniform", "low": 1.0, "high": 6.0}},
+            {"key": "process.bounce.probability", "prior": {"dist": "uniform", "low": 0.05, "high": 0.95},
+             "scenarios": ["before"]},
+            {"key": "arrivals.per_1000_residents_per_day",
+             "prior": {"dist": "uniform", "low": 0.3, "high": 1.2}},
+        ],
+        "targets": targets,
+        "method": {"population": 25, "generations": 3, "seed": 5, **method},
+    }
+    path = folder / "recovery.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def truth_targets(folder: Path) -> list[dict[str, Any]]:
+    """Targets simulated at the known values (4 replications on a seed no particle uses),
+    each ``sd`` twice the replication-to-replication spread seen there."""
+    wanted = [("before", "satisfaction_mean"), ("after", "satisfaction_mean"),
+              ("before", "bounces_mean"), ("after", "arrivals")]
+    runs: dict[str, list[dict[str, float]]] = {}
+    for alias, path in small_district(folder).items():
+        keys = {k: v for k, v in TRUTH.items() if alias == "before" or "bounce" not in k}
+        scenario = load_scenario(path).with_overrides({**keys, "seed": 999})
+        runs[alias] = [simulate_kpis(scenario, r) for r in range(4)]
+    targets = []
+    for alias, kpi in wanted:
+        values = np.array([k[kpi] for k in runs[alias]])
+        targets.append({"scenario": alias, "kpi": kpi, "value": float(values.mean()),
+                        "sd": float(2 * values.std(ddof=1)), "source": "simulated at the known values"})
+    return targets
+
+
+def test_a_joint_calibration_finds_known_values_again(tmp_path):
+    """Each 90% posterior interval covers the value the targets were simulated from, and is
+    narrower than the prior's 90%: the method learns, and learns the right thing."""
+    spec = spec_file(tmp_path, truth_targets(tmp_path))
+    result = calibrate(load_study(spec), tmp_path / "out")
+    table = result.summary.set_index("parameter")
+    for key, truth in TRUTH.items():
+        low, high = PRIORS[key]
+        row = table.loc[key]
+        assert row.q05 <= truth <= row.q95, f"{key}: 90% [{row.q05:.3g}, {row.q95:.3g}] misses {truth}"
+        assert row.q95 - row.q05 < 0.9 * (high - low), f"{key}: no narrower than the prior"
+    assert result.predictive["within_90"].all()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, Path]:
+    """A two-generation calibration of six particles, and its folder."""
+    folder = tmp_path_factory.mktemp("tiny")
+    targets = [{"scenario": "before", "kpi": "satisfaction_mean", "value": 0.8, "sd": 0.05, "source": "s"},
+               {"scenario": "before", "kpi": "bounces_mean", "value": 0.1, "sd": 0.05, "source": "s"}]
+    spec = spec_file(folder, targets, population=6, generations=2)
+    assert main([ "calibrate", str(spec), "--out", str(folder / "out"), "--quiet"]) == 0
+    return spec, folder / "out"
+
+
+def test_the_folder_holds_what_design_section_9_lists(tiny):
+    spec, out = tiny
+    assert sorted(p.name for p in out.iterdir()) == [
+        "calibrated", "calibration.json", "history.db", "manifest.json", "posterior.csv",
+        "posterior.parquet", "posterior.png", "predictive.csv"]
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert list(posterior.columns) == [*PRIORS, "weight"] and len(posterior) == 6
+    assert posterior["weight"].sum() == pytest.approx(1.0)
+    assert list(pd.read_csv(out / "posterior.csv").columns) == [
+        "parameter", "prior", "mean", "median", "q05", "q95"]
+    assert list(pd.read_csv(out / "predictive.csv").columns) == [
+        "scenario", "kpi", "target", "sd", "median", "q05", "q95", "within_90"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "calibrate" and manifest["stopped"] == "generations"
+    assert [g["generation"] for g in manifest["generations"]] == [1, 2]
+    assert manifest["simulations"] == sum(g["simulations"] for g in manifest["generations"]) * 2
+
+
+def test_calibrated_scenarios_hold_the_medians_on_lines_marked_calibrated(tiny):
+    spec, out = tiny
+    study = load_study(spec)
+    medians = pd.read_csv(out / "posterior.csv").set_index("parameter")["median"]
+    for alias in ("before", "after"):
+        text = (out / "calibrated" / f"{alias}.yaml").read_text()
+        marked = [line for line in text.splitlines() if "# calibrated:" in line]
+        assert len(marked) == (3 if alias == "before" else 2)
+        calibrated = load_scenario(out / "calibrated" / f"{alias}.yaml")
+        original = study.scenarios[alias]
+        keys = [k for k in PRIORS if alias == "before" or "bounce" not in k]
+        for key in keys:
+            assert lookup(calibrated.resolved(), key) == pytest.approx(medians[key], rel=1e-9)
+        put_back = calibrated.with_overrides({k: lookup(original.resolved(), k) for k in keys})
+        assert put_back.sha256() == original.sha256()      # nothing else changed
+
+
+def test_an_interrupted_calibration_continues_where_it_stopped(tiny, tmp_path, monkeypatch):
+    """Stopped during generation 2, resumed: the same posterior as the uninterrupted run,
+    and generation 1 is not simulated again."""
+    spec, whole = tiny
+    calls: list[int] = []
+    original = ParticleModel.__call__
+
+    def counted(self, parameter):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if limit and len(calls) > limit:
+            raise KeyboardInterrupt
+        return original(self, parameter)
+
+    monkeypatch.setattr(ParticleModel, "__call__", counted)
+    limit = 8                                        # all 6 of generation 1, two of generation 2
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(load_study(spec), tmp_path / "out")
+    assert not (tmp_path / "out" / "manifest.json").exists()
+    calls.clear()
+    limit = 0
+    calibrate(load_study(spec), tmp_path / "out", resume=True)
+    first = json.loads((whole / "manifest.json").read_text())["generations"]
+    assert len(calls) == first[1]["simulations"]     # only generation 2, again from its start
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "posterior.parquet"),
+                                  pd.read_parquet(whole / "posterior.parquet"))
+
+
+def test_a_particle_seed_depends_on_its_values_only():
+    assert particle_seed(1, [0.3, 2.0]) == particle_seed(1, [0.3, 2.0])
+    assert len({particle_seed(1, [0.3, 2.0]), particle_seed(2, [0.3, 2.0]),
+                particle_seed(1, [0.3, 2.0000001])}) == 3
+
+
+def test_weighted_quantiles_of_equal_weights_are_the_midpoint_rule():
+    values = np.array([4.0, 1.0, 3.0, 2.0])
+    assert weighted_quantiles(values, np.ones(4), (0.5,)) == [2.5]
+    assert weighted_quantiles(values, np.array([0, 0, 0, 1.0]), (0.05, 0.95)) == [2.0, 2.0]
+
+
+@pytest.mark.parametrize(("args", "phrase"), [
+    (["--resume"], "was made by another calibration file"),
+    ([], "a calibration history is already here"),
+    (["--set", "seed=3"], "--set: not for calibrate"),
+    (["--replications", "3"], "--replications: not for calibrate"),
+])
+def test_bad_calibrate_input_is_one_line_and_exit_2(tiny, tmp_path, capsys, args, phrase):
+    spec, out = tiny
+    changed = tmp_path / "changed.yaml"
+    raw = yaml.safe_load(spec.read_text())
+    raw["method"]["seed"] = 6
+    changed.write_text(yaml.safe_dump(raw))
+    before = sorted(p.name for p in out.iterdir())
+    assert main(["calibrate", str(changed), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("govsim: error: ") and phrase in err
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_resume_needs_a_history_and_a_scenario_is_not_a_calibration(tmp_path, capsys):
+    assert main(["calibrate", str(SCENARIOS / "demo.yaml")]) == 2
+    assert "is not a calibration file" in capsys.readouterr().err
+    spec = tmp_path / "c.yaml"
+    spec.write_text(yaml.safe_dump({
+        "name": "c", "scenarios": {"a": str(SCENARIOS / "demo.yaml")},
+        "parameters": [{"key": "satisfaction.intercept", "prior": {"dist": "uniform", "low": 1, "high": 2}}],
+        "targets": [{"scenario": "a", "kpi": "satisfaction_mean", "value": 0.8, "sd": 0.1, "source": "s"}]}))
+    assert main(["calibrate", str(spec), "--out", str(tmp_path / "none"), "--resume"]) == 2
+    assert "--resume" in capsys.readouterr().err and not (tmp_path / "none").exists()

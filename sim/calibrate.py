@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import pandas as pd
 
 from sim import atomic
 from sim.config import ScenarioError
+from sim.district import scaled
 from sim.executors import Executor, dask_client
 from sim.experiment import git_commit, versions
 from sim.study import CalibrationFile, NormalPrior, Study, evaluate, lookup
@@ -71,10 +72,14 @@ def generation_seed(seed: int, generation: int) -> int:
     return int(np.random.SeedSequence([seed, generation]).generate_state(1, np.uint32)[0])
 
 
+EXTENSIVE = ("arrivals",)       # KPIs that grow with the district; the rest are shares and means
+
+
 @dataclass(frozen=True)
 class ParticleModel:
     """pyabc's model: a particle's values in, the mean KPI of each target over its
-    replications out; the scenarios run through the experiment layer (``evaluate``)."""
+    replications out; the scenarios run through the experiment layer (``evaluate``), on the
+    district scaled by ``method.scale`` (counts scaled back to the full district)."""
 
     study: Study
 
@@ -82,9 +87,18 @@ class ParticleModel:
         spec = spec_of(self.study)
         point = [float(parameter[label]) for label in self.study.labels]
         seed = particle_seed(spec.method.seed, point)
-        rows = evaluate(self.study, [point], spec.method.replications, seeds=[seed])
+        factor = spec.method.scale
+        rows = evaluate(self.runs(), [point], spec.method.replications, seeds=[seed])
         means = rows.drop(columns="point").groupby("scenario").mean(numeric_only=True)
-        return {f"{t.kpi}@{t.scenario}": float(means.at[t.scenario, t.kpi]) for t in spec.targets}
+        return {f"{t.kpi}@{t.scenario}": float(means.at[t.scenario, t.kpi])
+                / (factor if t.kpi in EXTENSIVE else 1.0) for t in spec.targets}
+
+    def runs(self) -> Study:
+        """The study as its particles run it: every scenario at ``method.scale``."""
+        factor = spec_of(self.study).method.scale
+        if factor == 1:
+            return self.study
+        return replace(self.study, scenarios={a: scaled(s, factor) for a, s in self.study.scenarios.items()})
 
 
 @dataclass(frozen=True)
@@ -171,6 +185,7 @@ def calibrate(study: Study, out: str | Path, jobs: int = 1, executor: Executor =
     pyabc = require_pyabc()
     spec, folder = spec_of(study), Path(out)
     check_out(study, folder, resume)
+    ParticleModel(study).runs()        # a scale that breaks a scenario fails before any file is written
     folder.mkdir(parents=True, exist_ok=True)
     earlier = previous_stop(folder) if resume else None
     (folder / MANIFEST).unlink(missing_ok=True)

@@ -169,6 +169,7 @@ class CalibrationMethod(Frozen):
     replications: AtLeastOne = 1
     seed: AtLeastZero = 1
     min_acceptance: Annotated[float, Strict(), Field(gt=0, le=1)] = 0.01   # stop below this rate
+    scale: Annotated[float, Field(gt=0, le=1)] = 1.0   # particles run on the district at this size
 
 
 class SensitivityMethod(Frozen):

@@ -206,3 +206,24 @@ def test_resume_needs_a_history_and_a_scenario_is_not_a_calibration(tmp_path, ca
         "targets": [{"scenario": "a", "kpi": "satisfaction_mean", "value": 0.8, "sd": 0.1, "source": "s"}]}))
     assert main(["calibrate", str(spec), "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "--resume" in capsys.readouterr().err and not (tmp_path / "none").exists()
+
+
+def test_a_scaled_district_keeps_each_unit_s_load_and_counts_are_scaled_back(tmp_path):
+    """At a quarter of its size the demo keeps its grids per community, its arrivals per
+    resident and the leading group's agenda per resident; the arrivals target is compared
+    with the count scaled back to the full district."""
+    from sim.district import scaled
+
+    demo = load_scenario(SCENARIOS / "demo.yaml")
+    quarter = scaled(demo, 0.25)
+    assert (quarter.district.grids, quarter.district.communities, quarter.district.streets) == (10, 2, 1)
+    assert quarter.district.population == 10000 and quarter.process.grid_branches == 9
+    assert quarter.levels.leadership.items_per_meeting == 2 and quarter.levels.platform.staff == 1
+    assert quarter.arrivals == demo.arrivals and quarter.levels.street == demo.levels.street
+    spec = spec_file(tmp_path, [{"scenario": "after", "kpi": "arrivals", "value": 700, "sd": 50,
+                                 "source": "s"}], scale=0.5)
+    model = ParticleModel(load_study(spec))
+    stats = model(dict.fromkeys(PRIORS, 0.575) | {"satisfaction.intercept": 3.0})
+    small = model.runs().scenarios["after"].with_overrides(
+        {"seed": particle_seed(5, [3.0, 0.575, 0.575])})
+    assert stats["arrivals@after"] == simulate_kpis(small, 0)["arrivals"] / 0.5

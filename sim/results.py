@@ -42,7 +42,7 @@ class Entry(BaseModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
     title: str
     kind: Literal["table", "figure"]
-    make: Literal["t1", "t2", "t3", "t4", "t5", "f1", "f2", "f3", "f4"]
+    make: Literal["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "f1", "f2", "f3", "f4", "f5"]
     file: str                       # the CSV of a table, the PNG of a figure
     data: str | None = None         # a figure's CSV
     command: str

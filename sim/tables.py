@@ -4,7 +4,9 @@ T1 sets the three Shibei processes side by side. T2 takes the reform apart: each
 elements is added alone to the legacy process and removed alone from the whistle process,
 on the same complaints, so the change it makes is a paired difference. T3 asks how the two
 processes bear departments that dodge more and residents who complain more. T4 is the
-validation table, and T5 puts the simulated figures beside published ones.
+validation table, and T5 puts the simulated figures beside published ones. T6 to T8 and F5
+come from a stored calibration (sim.calibrated): the processes over posterior draws, the
+prior against the posterior, and the posterior predictive against every target.
 
 Each maker takes the ``Bench`` (shared runs, made once per reproduction) and its manifest
 entry, and returns a DataFrame; ``sim.results`` writes, compares and publishes them.
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.calibrated import over_posterior, posterior_data, predictive, prior_to_posterior
 from sim.comparison import Comparison, compare
 from sim.config import LEVELS, Scenario, load_scenario
 from sim.experiment import simulate
@@ -250,5 +253,6 @@ def open_backlog(events: pd.DataFrame, horizon: float) -> pd.DataFrame:
 MAKERS: dict[str, Maker] = {
     "t1": t1_processes, "t2": t2_elements, "t3": t3_sensitivity, "t4": t4_validation,
     "t5": t5_published, "f1": f1_time_to_close, "f2": f2_where_resolved, "f3": t3_sensitivity,
-    "f4": f4_backlog,
+    "f4": f4_backlog, "t6": over_posterior, "t7": prior_to_posterior, "t8": predictive,
+    "f5": posterior_data,
 }

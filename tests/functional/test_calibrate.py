@@ -227,3 +227,45 @@ def test_a_scaled_district_keeps_each_unit_s_load_and_counts_are_scaled_back(tmp
     small = model.runs().scenarios["after"].with_overrides(
         {"seed": particle_seed(5, [3.0, 0.575, 0.575])})
     assert stats["arrivals@after"] == simulate_kpis(small, 0)["arrivals"] / 0.5
+
+
+def bench_spec(tiny: tuple[Path, Path], tmp_path: Path, draws: int = 3) -> tuple[Any, Any]:
+    from sim.tables import Bench, Spec
+
+    spec, out = tiny
+    root = spec.parent
+    options = {"calibration": spec.name, "posterior": str((out / "posterior.parquet").relative_to(root)),
+               "draws": draws, "as": ["before", "after"]}
+    return Bench(root=root, work=tmp_path, jobs=1), Spec(("demo-legacy.yaml", "demo.yaml"), 1, 11, options)
+
+
+def test_tables_from_a_stored_posterior_give_back_the_calibration_s_own(tiny, tmp_path):
+    """The predictive, re-made from posterior.parquet alone (each particle on its own seed),
+    is the calibration's predictive.csv number for number; so is the posterior table."""
+    from sim.atomic import csv_text
+    from sim.tables import MAKERS
+
+    _, out = tiny
+    bench, spec = bench_spec(tiny, tmp_path)
+    assert csv_text(MAKERS["t8"](bench, spec)) == (out / "predictive.csv").read_text()
+    assert csv_text(MAKERS["t7"](bench, spec)) == (out / "posterior.csv").read_text()
+    figure = MAKERS["f5"](bench, spec)
+    assert list(figure.columns) == ["parameter", "value", "weight", "low", "high"] and len(figure) == 18
+
+
+def test_one_posterior_draw_is_one_cell_re_made_alone(tiny, tmp_path):
+    """T6 over three draws; draw 2 re-made by itself equals its row of the whole; the
+    paired difference of the first scenario to itself is zero."""
+    from sim.calibrated import draw_cells
+    from sim.tables import MAKERS
+
+    bench, spec = bench_spec(tiny, tmp_path)
+    whole = draw_cells(bench, spec)
+    alone = draw_cells(bench, spec, cells=[2])
+    pd.testing.assert_frame_equal(alone, whole[whole["draw"] == 2].reset_index(drop=True))
+    table = MAKERS["t6"](bench, spec)
+    assert set(table["scenario"]) == {"demo-legacy", "demo"} and (table["draws"] == 3).all()
+    first = table[table["scenario"] == "demo-legacy"]
+    assert (first[["diff_median", "diff_q05", "diff_q95"]].fillna(0) == 0).all().all()
+    bounces = table.set_index(["kpi", "scenario"]).loc[("bounces_mean", "demo")]
+    assert bounces["median"] == 0 and bounces["diff_q95"] < 0     # whistle never bounces

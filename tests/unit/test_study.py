@@ -131,3 +131,12 @@ def test_evaluate_runs_every_point_on_common_random_numbers_unless_given_seeds(t
     assert table.iloc[2]["resolved_share"] == direct["resolved_share"]
     seeded = evaluate(study, [[0.2, 3.0, 5.0], [0.2, 3.0, 5.0]], replications=1, seeds=[1, 2])
     assert seeded.iloc[0]["arrivals"] != seeded.iloc[2]["arrivals"]
+
+
+def test_a_missing_key_is_named_even_after_keys_that_exist(tmp_path, capsys):
+    """The key check comes before the prior check, which sets every parameter at once."""
+    spec = calibration()
+    spec["parameters"].append({"key": "levels.street.nope",
+                               "prior": {"dist": "uniform", "low": 0, "high": 1}})
+    assert main(["check", str(write(tmp_path, spec))]) == 2
+    assert "parameters.3.key: levels.street.nope is not a key of scenario before" in capsys.readouterr().err

@@ -289,3 +289,12 @@ def test_parallel_samplers_give_each_particle_the_kpis_of_its_own_values(tiny, t
     assert result.manifest["order_deterministic"] is False and len(result.posterior) == 4
     bench, table_spec = bench_spec((small, out), tmp_path)
     assert csv_text(MAKERS["t8"](bench, table_spec)) == (out / "predictive.csv").read_text()
+
+
+def test_without_pyabc_calibrate_says_how_to_get_it(tiny, tmp_path, capsys, monkeypatch):
+    spec, _ = tiny
+    monkeypatch.setitem(__import__("sys").modules, "pyabc", None)      # import pyabc fails
+    assert main(["calibrate", str(spec), "--out", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'govsim[calibrate]'" in err
+    assert not (tmp_path / "none").exists()

@@ -53,12 +53,13 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
                    help="override a scenario key by dotted path, e.g. process.bounce.probability=0.3")
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
+def add_run_options(p: argparse.ArgumentParser,
+                    jobs: str = "the machine's cores; 1 runs in this process") -> None:
     p.add_argument("--replications", type=positive_int("--replications"), metavar="N",
                    help="replications (default: the scenario's)")
     p.add_argument("--seed", type=seed_value, metavar="S", help="seed (default: the scenario's)")
     p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
-                   help="worker processes (default: the machine's cores; 1 runs in this process)")
+                   help=f"worker processes (default: {jobs})")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local process pool, or a Dask cluster")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -240,7 +241,7 @@ def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="output folder (default: runs/calibrate-<name>/)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted calibration in DIR from its last finished generation")
-    add_run_options(p)
+    add_run_options(p, jobs="1, the only order-deterministic choice (docs/calibration.md)")
     p.set_defaults(handler=cmd_calibrate)
 
     p = sub.add_parser("warmup", help="suggest warmup_days (MSER-5) and plot the start of the run")

@@ -140,3 +140,16 @@ def test_a_missing_key_is_named_even_after_keys_that_exist(tmp_path, capsys):
                                "prior": {"dist": "uniform", "low": 0, "high": 1}})
     assert main(["check", str(write(tmp_path, spec))]) == 2
     assert "parameters.3.key: levels.street.nope is not a key of scenario before" in capsys.readouterr().err
+
+
+def test_every_number_of_a_shipped_calibration_file_carries_a_comment():
+    """Each prior, target value, sd and method number says where it comes from."""
+    import re
+
+    number = re.compile(r"(?<![\w.\-/])-?\d")
+    for path in sorted((SCENARIOS.parent / "calibration").glob("*.yaml")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code, _, comment = line.partition(" #")
+            code = re.sub(r'"[^"]*"', "", code)
+            if number.search(code) and not comment.strip() and not line.lstrip().startswith("#"):
+                raise AssertionError(f"{path.name}:{n}: a number without a comment: {line.strip()}")

@@ -233,7 +233,13 @@ class Level(Frozen):
     handle: Distribution
     """time to triage and pass on a complaint, or to take a contact"""
     resolve: Distribution
-    """time to resolve a complaint"""
+    """staff time to resolve a complaint: the server's own work on the fix"""
+    lead: Distribution = Fixed(dist="fixed", value=0.0)
+    """elapsed days after the `resolve` work before the complaint closes (a contractor, funding, a
+    procedure), holding no server: not in utilisation, busy days or queues"""
+    fixes: Probability = 1.0
+    """probability that a resolution at this level fixes the problem; one that does not is reported
+    again (`residents.reopen_after_days`, a *reopen*)"""
 
 
 class Leadership(Frozen):
@@ -248,7 +254,12 @@ class Leadership(Frozen):
     handle: Distribution | None = None
     """handle time, in staff mode"""
     resolve: Distribution = logn(30.0, 1.0)
-    """implementation time after a meeting takes a complaint (meetings), or resolve time (staff)"""
+    """implementation time after a meeting takes a complaint (meetings; holds no one), or resolve time
+    (staff)"""
+    lead: Distribution = Fixed(dist="fixed", value=0.0)
+    """elapsed days after `resolve` before the complaint closes, holding no one, as at the other levels"""
+    fixes: Probability = 1.0
+    """probability that the group's resolution fixes the problem, as at the other levels"""
 
     @model_validator(mode="after")
     def _one_mode(self) -> Leadership:
@@ -382,7 +393,11 @@ class Residents(Frozen):
     """days a resident waits before giving up (§9); `null` = never gives up"""
     follow_up_every_days: PositiveFloat | None = 14.0
     """interval between a resident's follow-up contacts to the entry unit, while the complaint is open and
-    before the deadline and the horizon (§9); `null` = never follows up"""
+    before the deadline and the horizon (§9); `null` = never follows up. Each contact holds a server of
+    the unit it reaches for that level's `handle` time, whatever the complaint's state by then"""
+    reopen_after_days: Distribution = expo(7.0)
+    """days after a closure that did not fix the problem (`levels.<level>.fixes`) until the resident
+    reports it again at the entry unit (§9); only while their patience lasts"""
 
 
 class Satisfaction(Frozen):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, Protocol
 
@@ -52,7 +52,7 @@ def check_scheduler(scheduler: str | None, timeout: float = 10.0) -> None:
 
 def ordered(function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], jobs: int | None = 1,
             executor: Executor = "local", scheduler: str | None = None,
-            window: int | None = None) -> Iterator[Any]:
+            window: int | None = None) -> Generator[Any, None, None]:
     """``function(*task)`` for each task, yielded in task order, at most ``window`` in flight.
 
     ``tasks`` is consumed lazily, so a caller that stops early (enough replications) stops
@@ -67,7 +67,7 @@ def ordered(function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], jobs
 
 
 def _windowed(function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], workers: int,
-              executor: Executor, scheduler: str | None, window: int | None) -> Iterator[Any]:
+              executor: Executor, scheduler: str | None, window: int | None) -> Generator[Any, None, None]:
     opener = _dask if executor == "dask" else _pool
     with opener(workers, scheduler) as (submit, capacity):
         size = window or 2 * capacity

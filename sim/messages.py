@@ -20,7 +20,7 @@ def first_error(exc: ValidationError, source: str, raw: dict[str, Any],
     file (a scenario, or a calibration or sensitivity file)."""
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and _is_internal(p))]
-    message = _describe(err, raw, loc, root)
+    message = _describe(dict(err), raw, loc, root)
     if KEYED in message:
         _, key, message = message.split(KEYED)
         loc = [*loc, *key.split(".")]

@@ -24,7 +24,7 @@ def kpi_names(scenario: Scenario) -> list[str]:
         "arrivals", "resolved_share", "abandoned_share", "open_share",
         *(f"resolved_within_{_days(d)}d_share" for d in scenario.sla_days),
         "days_to_close_mean", "days_to_close_p50", "days_to_close_p90", "wait_days_mean",
-        "handoffs_mean", "bounces_mean", "contacts_mean",
+        "handoffs_mean", "bounces_mean", "contacts_mean", "reopens_mean", "resolution_reported_share",
         *(f"resolved_at_{level}_share" for level in LEVELS),
         "satisfaction_mean", "satisfaction_survey",
         *(f"utilization_{level}" for level in LEVELS),
@@ -52,8 +52,9 @@ def replication_kpis(scenario: Scenario, complaints: pd.DataFrame, rec: Replicat
     k["days_to_close_mean"] = _mean(close_days)
     k["days_to_close_p50"] = _quantile(close_days, 0.5)
     k["days_to_close_p90"] = _quantile(close_days, 0.9)
-    for column in ("wait_days", "handoffs", "bounces", "contacts"):
+    for column in ("wait_days", "handoffs", "bounces", "contacts", "reopens"):
         k[f"{column}_mean"] = _mean(cohort[column].to_numpy())
+    k["resolution_reported_share"] = reported_resolution(resolved, cohort["reopens"].to_numpy())
     level_codes = cohort["resolved_level"].cat.codes.to_numpy()[resolved]
     for i, level in enumerate(LEVELS):
         k[f"resolved_at_{level}_share"] = _share(level_codes == i, len(level_codes))
@@ -65,6 +66,14 @@ def replication_kpis(scenario: Scenario, complaints: pd.DataFrame, rec: Replicat
     k["pushdown_share_of_community_time"] = (
         rec.pushdown_days / rec.community_staff_days if rec.community_staff_days else float("nan"))
     return k
+
+
+def reported_resolution(resolved: np.ndarray, reopens: np.ndarray) -> float:
+    """The hotline's count: each complaint's final state (closure, abandonment, still open)
+    is one ticket and each closure that did not fix the problem (a reopen) one more; the
+    share of tickets that fixed it. Without reopens it is ``resolved_share``."""
+    tickets = len(resolved) + int(reopens.sum())
+    return float(resolved.sum()) / tickets if tickets else float("nan")
 
 
 def survey(p: np.ndarray, size: int, rng: np.random.Generator) -> float:

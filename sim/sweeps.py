@@ -84,7 +84,9 @@ def parse_vary(items: Sequence[str], source: str = FLAG) -> dict[str, list[str]]
 
 def split_values(text: str) -> list[str]:
     """Split on the commas that are not inside brackets, braces or quotes."""
-    values, depth, quote, current = [], 0, "", []
+    values: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote

@@ -100,23 +100,26 @@ class Case:
 
 @dataclass(frozen=True)
 class MMc(Case):
-    """One department, ``servers`` staff, exponential resolve times: M/M/c (Erlang C)."""
+    """One department, ``servers`` staff, exponential resolve times: M/M/c (Erlang C). With a
+    fixed ``lead`` after the work, which holds no one: the same queue, closing ``lead`` later."""
 
     rate: float
     service: float
     servers: int
+    lead: float = 0.0
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        return f"mmc-c{self.servers}-rho{round(100 * self.rate * self.service / self.servers)}"
+        name = f"mmc-c{self.servers}-rho{round(100 * self.rate * self.service / self.servers)}"
+        return f"{name}-lead{self.lead:g}" if self.lead else name
 
     def raw(self) -> dict[str, Any]:
-        return degenerate(self.name, self.rate, ["department"], "department",
-                          {"department": staffed(self.servers, self.service)})
+        department = {**staffed(self.servers, self.service), "lead": {"dist": "fixed", "value": self.lead}}
+        return degenerate(self.name, self.rate, ["department"], "department", {"department": department})
 
     def theory(self) -> dict[str, float]:
         s = Station(self.rate, self.service, self.servers)
-        return {"wait_days_mean": s.wait, "p_wait": s.p_wait, "days_to_close_mean": s.sojourn,
+        return {"wait_days_mean": s.wait, "p_wait": s.p_wait, "days_to_close_mean": s.sojourn + self.lead,
                 "utilization_department": s.utilization}
 
 
@@ -300,6 +303,7 @@ CASES: tuple[Case, ...] = (
     MMc(rate=0.5, service=1.0, servers=1),
     MMc(rate=4.2, service=0.5, servers=3),
     MMc(rate=7.2, service=1.0, servers=8),
+    MMc(rate=4.2, service=0.5, servers=3, lead=2.0),
     BounceLoop(),
     Tandem(),
     Impatient(),
@@ -331,7 +335,7 @@ def little(scenario: Scenario, rep: Replication, per_level: bool) -> dict[str, t
     arrived = (c["arrival_day"] >= scenario.warmup_days).to_numpy()
     rate = np.count_nonzero(arrived) / window
     wait = float(c["wait_days"].to_numpy()[arrived].mean())
-    out = {"littles_law_total": (float(sum(queue.values())), rate * wait)}
+    out: dict[str, tuple[float, float]] = {"littles_law_total": (float(sum(queue.values())), rate * wait)}
     if per_level and rep.events is not None:
         for level, rate_wait in level_queue_load(scenario, rep.events).items():
             out[f"littles_law_{level}"] = (float(queue[level]), rate_wait)

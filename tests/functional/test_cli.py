@@ -21,10 +21,10 @@ from sim.records import process_mining_log
 
 COMPLAINT_COLUMNS = ["replication", "complaint_id", "arrival_day", "grid", "community", "street",
                      "category", "needs", "unclear", "entry_level", "outcome", "closed_day", "days_open",
-                     "resolved_level", "handoffs", "bounces", "contacts", "wait_days", "in_cohort",
-                     "satisfied_p"]
+                     "resolved_level", "handoffs", "bounces", "contacts", "reopens", "wait_days",
+                     "lead_days", "in_cohort", "satisfied_p"]
 ACTIVITIES = ["arrive", "queue", "start", "handoff", "escalate", "bounce", "resolve", "stall",
-              "follow_up", "abandon"]
+              "follow_up", "abandon", "reopen"]
 
 
 def write_scenario(tmp_path: Path, raw: dict, name: str = "scenario.yaml") -> Path:

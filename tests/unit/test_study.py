@@ -153,3 +153,8 @@ def test_every_number_of_a_shipped_calibration_file_carries_a_comment():
             code = re.sub(r'"[^"]*"', "", code)
             if number.search(code) and not comment.strip() and not line.lstrip().startswith("#"):
                 raise AssertionError(f"{path.name}:{n}: a number without a comment: {line.strip()}")
+
+
+def test_the_shipped_shibei_calibration_is_valid(capsys):
+    assert main(["check", str(SCENARIOS.parent / "calibration" / "shibei-joint.yaml")]) == 0
+    assert "loaded:\n  before: shibei-2019-legacy\n  after: shibei-2020-whistle" in capsys.readouterr().out

@@ -73,3 +73,13 @@ def test_the_table_does_not_depend_on_jobs():
     cases = [MMc(rate=0.5, service=1.0, servers=1), Meetings()]
     pd.testing.assert_frame_equal(run_validation(size, jobs=1, cases=cases),
                                   run_validation(size, jobs=2, cases=cases))
+
+
+def test_lead_time_adds_to_the_sojourn_not_to_the_wait_or_utilisation(table):
+    """The M/M/c case with a fixed lead of 2 days has the theory of the same queue without
+    it, except that complaints close 2 days later."""
+    plain, lead = (table[table["case"] == name].set_index("measure")["theory"]
+                   for name in ("mmc-c3-rho70", "mmc-c3-rho70-lead2"))
+    assert lead["days_to_close_mean"] == pytest.approx(plain["days_to_close_mean"] + 2.0)
+    for measure in ("wait_days_mean", "p_wait", "utilization_department"):
+        assert lead[measure] == pytest.approx(plain[measure])

@@ -64,10 +64,3 @@ def open_atomic(path: str | Path) -> Iterator[IO[bytes]]:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-def remove_stale(folder: str | Path) -> None:
-    """Delete the temporary files a crashed writer left in ``folder``."""
-    folder = Path(folder)
-    if folder.is_dir():
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)

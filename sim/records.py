@@ -162,7 +162,7 @@ def satisfaction_p(scenario: Scenario, days_open: np.ndarray, handoffs: np.ndarr
     s = scenario.satisfaction
     z = (s.intercept + s.per_day * days_open + s.per_handoff * handoffs + s.per_bounce * bounces
          + s.unresolved * (~resolved))
-    return 1.0 / (1.0 + np.exp(-z))
+    return np.exp(-np.logaddexp(0.0, -z))      # 1 / (1 + e^-z), without overflow
 
 
 def utilization_frame(rec: ReplicationRecords) -> pd.DataFrame:

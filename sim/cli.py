@@ -361,7 +361,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.calibrate import calibrate, main_report, require_pyabc
+    from sim.calibrate import FINGERPRINT, calibrate, main_report, require_pyabc
     from sim.study import load_study
 
     for flag in ("replications", "seed"):
@@ -371,7 +371,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UsageError("--set: not for calibrate (expected the values in the scenario files)")
     require_pyabc()
     study = load_study(args.spec, "calibration")
-    out = output_dir(args.out, Path("runs") / f"calibrate-{study.spec.name}")
+    given = Path(args.out) if args.out else Path("runs") / f"calibrate-{study.spec.name}"
+    # a calibration folder is checked by calibrate itself (resume, or refuse its history)
+    out = given if (given / FINGERPRINT).is_file() else output_dir(str(given), given)
     check_executor(args)
     result = calibrate(study, out, jobs=args.jobs or 1, executor=args.executor,
                        scheduler=args.scheduler, resume=args.resume, report=main_report(args.quiet))

@@ -59,12 +59,13 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
                    help="override a scenario key by dotted path, e.g. process.bounce.probability=0.3")
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
+def add_run_options(p: argparse.ArgumentParser,
+                    jobs: str = "the machine's cores; 1 runs in this process") -> None:
     p.add_argument("--replications", type=positive_int("--replications"), metavar="N",
                    help="replications (default: the scenario's)")
     p.add_argument("--seed", type=seed_value, metavar="S", help="seed (default: the scenario's)")
     p.add_argument("--jobs", type=positive_int("--jobs", MAX_JOBS), metavar="J",
-                   help="worker processes (default: the machine's cores; 1 runs in this process)")
+                   help=f"worker processes (default: {jobs})")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local process pool, or a Dask cluster")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -272,6 +273,15 @@ def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
     add_run_options(p)
     p.set_defaults(handler=cmd_attribute)
 
+    p = sub.add_parser("calibrate", help="fit scenarios' unknown numbers to published figures "
+                                         "(ABC-SMC), with uncertainty")
+    p.add_argument("spec", help="calibration YAML file")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/calibrate-<name>/)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted calibration in DIR from its last finished generation")
+    add_run_options(p, jobs="1, the only order-deterministic choice (docs/calibration.md)")
+    p.set_defaults(handler=cmd_calibrate)
+
     p = sub.add_parser("warmup", help="suggest warmup_days (MSER-5) and plot the start of the run")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--measure", choices=("time-in-system", "backlog"), default="time-in-system",
@@ -427,6 +437,31 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         print(format_table(result.table))
         print(f"ran {result.ran} design points, skipped {result.skipped} already finished; wrote "
               f"{out}/sensitivity.csv in {result.manifest['wall_seconds']:.1f} s")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibrate import FINGERPRINT, calibrate, main_report, require_pyabc
+    from sim.study import load_study
+
+    for flag in ("replications", "seed"):
+        if getattr(args, flag) is not None:
+            raise UsageError(f"--{flag}: not for calibrate (expected method.{flag} in the file)")
+    if args.overrides:
+        raise UsageError("--set: not for calibrate (expected the values in the scenario files)")
+    require_pyabc()
+    study = load_study(args.spec, "calibration")
+    given = Path(args.out) if args.out else Path("runs") / f"calibrate-{study.spec.name}"
+    # a calibration folder is checked by calibrate itself (resume, or refuse its history)
+    out = given if (given / FINGERPRINT).is_file() else output_dir(str(given), given)
+    check_executor(args)
+    result = calibrate(study, out, jobs=args.jobs or 1, executor=args.executor,
+                       scheduler=args.scheduler, resume=args.resume, report=main_report(args.quiet))
+    if not args.quiet:
+        print(result.summary.to_string(index=False))
+        print(result.predictive.to_string(index=False))
+        print(f"wrote {out}/ in {result.manifest['wall_seconds']:.1f} s "
+              f"({result.manifest['simulations']} simulations)")
     return 0
 
 

@@ -73,3 +73,30 @@ def grid_population(total: int, grids: int, cv: float, rng: np.random.Generator)
         sigma = math.sqrt(math.log1p(cv**2))
         weights = rng.lognormal(-sigma**2 / 2, sigma, grids)
     return total * weights / weights.sum()
+
+
+def scaled(scenario: Scenario, factor: float) -> Scenario:
+    """The same district at ``factor`` of its size: fewer residents, grids, communities,
+    streets and departments, and district-wide capacity (platform, leading group) cut in
+    proportion, so every unit sees the load it saw; a calibration's cheaper stand-in, to be
+    used only where it has been shown to give the same KPIs (docs/calibration.md)."""
+    if factor == 1:
+        return scenario
+    d, p, lv = scenario.district, scenario.process, scenario.levels
+
+    def cut(n: int) -> int:
+        return max(1, round(n * factor))
+
+    grids = cut(d.grids)
+    changes: dict[str, float | int] = {
+        "district.streets": cut(d.streets), "district.communities": cut(d.communities),
+        "district.grids": grids, "district.population": round(d.population * factor),
+        "district.departments": cut(d.departments),
+        "process.grid_branches": min(grids, round(p.grid_branches * factor)),
+        "process.guides": round(p.guides * factor), "levels.platform.staff": cut(lv.platform.staff)}
+    group = lv.leadership
+    if group.meets and group.items_per_meeting is not None:
+        changes["levels.leadership.items_per_meeting"] = cut(group.items_per_meeting)
+    elif group.staff is not None:
+        changes["levels.leadership.staff"] = cut(group.staff)
+    return scenario.with_overrides(changes, f"scaled by {factor:g}")

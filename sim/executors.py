@@ -145,7 +145,7 @@ def _pool(workers: int, _scheduler: str | None) -> Iterator[tuple[Submit, int]]:
 
 
 @contextmanager
-def _dask(workers: int, scheduler: str | None) -> Iterator[tuple[Submit, int]]:
+def dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     """A client of the given scheduler, of $DASK_SCHEDULER_ADDRESS, or of a LocalCluster."""
     from dask.distributed import Client, LocalCluster
 
@@ -154,13 +154,19 @@ def _dask(workers: int, scheduler: str | None) -> Iterator[tuple[Submit, int]]:
                                                 processes=True, dashboard_address=None)
     client = Client(address or cluster)
     try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextmanager
+def _dask(workers: int, scheduler: str | None) -> Iterator[tuple[Submit, int]]:
+    with dask_client(workers, scheduler) as client:
         capacity = max(1, sum(client.nthreads().values()))
 
         def submit(function: Callable[..., Any], *args: Any) -> Future:
             return client.submit(function, *args, pure=False)
 
         yield submit, capacity
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -225,8 +225,31 @@ def indices(data: pd.DataFrame, path: Path | None = None, most: int = 12) -> Any
         return _save(fig, path)
 
 
+def posterior(data: pd.DataFrame, path: Path | None = None) -> Any:
+    """F5: each calibrated parameter's weighted posterior over its whole prior range
+    (``data``: ``parameter, value, weight, low, high``, one row per particle and parameter)."""
+    names = list(dict.fromkeys(data["parameter"]))
+    columns = min(3, len(names))
+    rows = -(-len(names) // columns)
+    with _style():
+        fig = _figure(4.2 * columns, 3.0 * rows)[0]
+        fig.clear()
+        axes = fig.subplots(rows, columns, squeeze=False).ravel()
+        for ax, name in zip(axes, names):
+            part = data[data["parameter"] == name]
+            low, high = float(part["low"].iloc[0]), float(part["high"].iloc[0])
+            ax.hist(part["value"], bins=20, range=(low, high), weights=part["weight"], alpha=0.85)
+            ax.set_xlim(low, high)
+            ax.set_yticks([])
+            ax.set_title(name, fontsize=9)
+        for ax in axes[len(names):]:
+            ax.set_visible(False)
+        fig.suptitle("posterior over each prior's range")
+        return _save(fig, path)
+
+
 DRAWERS: dict[str, Drawer] = {"f1": time_to_close, "f2": where_resolved, "f3": sensitivity,
-                              "f4": backlog, "f5": indices}
+                              "f4": backlog, "f5": indices, "f6": posterior}
 
 
 def waterfall(attribution: pd.DataFrame, kpi: str, start: float, path: Path | None = None) -> Any:

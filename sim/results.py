@@ -56,7 +56,8 @@ class Entry(BaseModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
     title: str
     kind: Literal["table", "figure"]
-    make: Literal["t1", "t2", "t3", "t4", "t5", "t6", "t7", "f1", "f2", "f3", "f4", "f5"]
+    make: Literal["t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9", "t10",
+                  "f1", "f2", "f3", "f4", "f5", "f6"]
     file: str                       # the CSV of a table, the PNG of a figure
     data: str | None = None         # a figure's CSV
     cells: str | None = None        # the CSV of every cell's rows, for a table made of cells

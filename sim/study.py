@@ -169,6 +169,7 @@ class CalibrationMethod(Frozen):
     replications: AtLeastOne = 1
     seed: AtLeastZero = 1
     min_acceptance: Annotated[float, Strict(), Field(gt=0, le=1)] = 0.01   # stop below this rate
+    scale: Annotated[float, Field(gt=0, le=1)] = 1.0   # particles run on the district at this size
 
 
 class SensitivityMethod(Frozen):
@@ -358,6 +359,7 @@ def _check_against_scenarios(study: Study) -> None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ScenarioError(source, f"parameters.{i}.key", f"{p.key} is {value!r} in scenario "
                                     f"{alias} (expected a key whose value is a number)")
+    for i, p in enumerate(spec.parameters):          # every key exists: now each prior's ends
         low, high = p.prior.bounds()
         for end, value in (("low", low), ("high", high)):
             point = [value if j == i else _middle(q.prior) for j, q in enumerate(spec.parameters)]

@@ -7,6 +7,9 @@ processes bear departments that dodge more and residents who complain more. T4 i
 validation table, and T5 puts the simulated figures beside published ones. T6 and T7 ask
 which assumed numbers the answer hinges on: Morris screening of all of them, then Sobol
 indices for the few that matter.
+validation table, and T5 puts the simulated figures beside published ones. T8 to T10 and F6
+come from a stored calibration (sim.calibrated): the processes over posterior draws, the
+prior against the posterior, and the posterior predictive against every target.
 
 Each maker takes the ``Bench`` (shared runs, made once per reproduction) and its manifest
 entry, and returns a DataFrame; ``sim.results`` writes, compares and publishes them.
@@ -29,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.attribution import headline, replication_rows, run_combinations, tables
+from sim.calibrated import over_posterior, posterior_data, predictive, prior_to_posterior
 from sim.comparison import Comparison, compare
 from sim.config import LEVELS, Scenario, load_scenario
 from sim.elements import Design, design
@@ -263,4 +267,5 @@ MAKERS: dict[str, Maker] = {
     "t1": t1_processes, "t2": from_cells("t2"), "t3": t3_sensitivity, "t4": t4_validation,
     "t5": t5_published, "f1": f1_time_to_close, "f2": f2_where_resolved, "f3": t3_sensitivity,
     "f4": f4_backlog, "t6": sensitivity_indices, "t7": sensitivity_indices, "f5": sensitivity_indices,
+    "t8": over_posterior, "t9": prior_to_posterior, "t10": predictive, "f6": posterior_data,
 }

@@ -125,3 +125,30 @@ def test_evaluate_runs_every_point_on_common_random_numbers_unless_given_seeds(t
     assert table.iloc[2]["resolved_share"] == direct["resolved_share"]
     seeded = evaluate(study, [[0.2, 3.0, 5.0], [0.2, 3.0, 5.0]], replications=1, seeds=[1, 2])
     assert seeded.iloc[0]["arrivals"] != seeded.iloc[2]["arrivals"]
+
+
+def test_a_missing_key_is_named_even_after_keys_that_exist(tmp_path, capsys):
+    """The key check comes before the prior check, which sets every parameter at once."""
+    spec = calibration()
+    spec["parameters"].append({"key": "levels.street.nope",
+                               "prior": {"dist": "uniform", "low": 0, "high": 1}})
+    assert main(["check", str(write(tmp_path, spec))]) == 2
+    assert "parameters.3.key: levels.street.nope is not a key of scenario before" in capsys.readouterr().err
+
+
+def test_every_number_of_a_shipped_calibration_file_carries_a_comment():
+    """Each prior, target value, sd and method number says where it comes from."""
+    import re
+
+    number = re.compile(r"(?<![\w.\-/])-?\d")
+    for path in sorted((SCENARIOS.parent / "calibration").glob("*.yaml")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code, _, comment = line.partition(" #")
+            code = re.sub(r'"[^"]*"', "", code)
+            if number.search(code) and not comment.strip() and not line.lstrip().startswith("#"):
+                raise AssertionError(f"{path.name}:{n}: a number without a comment: {line.strip()}")
+
+
+def test_the_shipped_shibei_calibration_is_valid(capsys):
+    assert main(["check", str(SCENARIOS.parent / "calibration" / "shibei-joint.yaml")]) == 0
+    assert "loaded:\n  before: shibei-2019-legacy\n  after: shibei-2020-whistle" in capsys.readouterr().out

@@ -1,0 +1,305 @@
+"""Calibration: which values of the unknown numbers are consistent with what was published.
+
+Before the reform, Beijing's hotline resolved 53% of requests. Which bounce probabilities,
+patience and service times make the legacy scenario land there, while the same shared
+numbers make the whistle scenario land near its own published figures? Approximate Bayesian
+computation by sequential Monte Carlo (pyabc) answers with a population of particles: draw
+parameters from the prior, run every scenario of the study at them, keep those whose KPIs
+land close to the targets (distances in units of each target's ``sd``), and tighten the
+threshold generation by generation. What is left is the posterior: the calibrated numbers
+with their uncertainty. The history lives in SQLite, so an interrupted calibration
+continues from its last finished generation. See docs/calibration.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import atomic
+from sim.config import ScenarioError
+from sim.district import scaled
+from sim.executors import Executor, dask_client
+from sim.experiment import git_commit, versions
+from sim.study import CalibrationFile, NormalPrior, Study, evaluate, lookup
+
+HISTORY = "history.db"
+FINGERPRINT = "calibration.json"
+MANIFEST = "manifest.json"
+
+
+def require_pyabc() -> Any:
+    """pyabc, or a one-line error saying how to get it (it is the optional extra ``calibrate``)."""
+    try:
+        import pyabc
+    except ImportError:
+        raise ScenarioError("govsim calibrate", "", "needs pyabc, which is not installed "
+                            "(expected pip install 'govsim[calibrate]')") from None
+    return pyabc
+
+
+def spec_of(study: Study) -> CalibrationFile:
+    if not isinstance(study.spec, CalibrationFile):
+        raise TypeError("expected a calibration study")
+    return study.spec
+
+
+def stat_names(study: Study) -> list[str]:
+    """One summary statistic per target, ``kpi@alias``, in file order."""
+    return [f"{t.kpi}@{t.scenario}" for t in spec_of(study).targets]
+
+
+def particle_seed(seed: int, values: list[float]) -> int:
+    """The simulation seed of a particle: a function of the calibration seed and the
+    particle's own values only, so it does not depend on which worker ran it or when."""
+    bits = np.asarray(values, dtype=np.float64).view(np.uint64)
+    return int(np.random.SeedSequence([seed, *map(int, bits)]).generate_state(1, np.uint32)[0])
+
+
+def generation_seed(seed: int, generation: int) -> int:
+    """The seed of numpy's global generator for one generation (pyabc draws proposals there),
+    so a resumed calibration draws what an uninterrupted one would have drawn."""
+    return int(np.random.SeedSequence([seed, generation]).generate_state(1, np.uint32)[0])
+
+
+EXTENSIVE = ("arrivals",)       # KPIs that grow with the district; the rest are shares and means
+
+
+@dataclass(frozen=True)
+class ParticleModel:
+    """pyabc's model: a particle's values in, the mean KPI of each target over its
+    replications out; the scenarios run through the experiment layer (``evaluate``), on the
+    district scaled by ``method.scale`` (counts scaled back to the full district)."""
+
+    study: Study
+
+    def __call__(self, parameter: Mapping[str, float]) -> dict[str, float]:
+        spec = spec_of(self.study)
+        point = [float(parameter[label]) for label in self.study.labels]
+        seed = particle_seed(spec.method.seed, point)
+        factor = spec.method.scale
+        rows = evaluate(self.runs(), [point], spec.method.replications, seeds=[seed])
+        means = rows.drop(columns="point").groupby("scenario").mean(numeric_only=True)
+        return {f"{t.kpi}@{t.scenario}": float(means.at[t.scenario, t.kpi])
+                / (factor if t.kpi in EXTENSIVE else 1.0) for t in spec.targets}
+
+    def runs(self) -> Study:
+        """The study as its particles run it: every scenario at ``method.scale``."""
+        factor = spec_of(self.study).method.scale
+        if factor == 1:
+            return self.study
+        return replace(self.study, scenarios={a: scaled(s, factor) for a, s in self.study.scenarios.items()})
+
+
+@dataclass(frozen=True)
+class ScaledDistance:
+    """Euclidean distance in units of each target's ``sd``: one sd off on one target counts
+    as much as one sd off on another; a KPI the run could not compute is infinitely far."""
+
+    sd: dict[str, float]
+
+    def __call__(self, x: Mapping[str, float], x0: Mapping[str, float]) -> float:
+        total = sum(((x[k] - x0[k]) / s) ** 2 for k, s in self.sd.items())
+        return float(np.sqrt(total)) if np.isfinite(total) else float("inf")
+
+
+def prior_distribution(study: Study) -> Any:
+    """The priors of the file as a pyabc Distribution, named by parameter label."""
+    pyabc = require_pyabc()
+    rvs = {}
+    for label, p in zip(study.labels, study.parameters, strict=True):
+        prior = p.prior
+        if isinstance(prior, NormalPrior):
+            a, b = (prior.low - prior.mean) / prior.sd, (prior.high - prior.mean) / prior.sd
+            rvs[label] = pyabc.RV("truncnorm", a, b, loc=prior.mean, scale=prior.sd)
+        elif prior.dist == "loguniform":
+            rvs[label] = pyabc.RV("loguniform", prior.low, prior.high)
+        else:
+            rvs[label] = pyabc.RV("uniform", prior.low, prior.high - prior.low)
+    return pyabc.Distribution(**rvs)
+
+
+@contextmanager
+def sampler(jobs: int, executor: Executor, scheduler: str | None) -> Iterator[Any]:
+    """pyabc's own sampler for the executor: one process, the local cores, or Dask."""
+    pyabc = require_pyabc()
+    if executor == "dask":
+        with dask_client(jobs, scheduler) as client:
+            yield pyabc.sampler.DaskDistributedSampler(dask_client=client)
+    elif jobs == 1:
+        yield pyabc.sampler.SingleCoreSampler(check_max_eval=True)
+    else:
+        yield pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs, check_max_eval=True)
+
+
+def fingerprint(study: Study) -> dict[str, Any]:
+    """What a history belongs to: the calibration file and every scenario it loaded."""
+    return {"calibration": json.loads(spec_of(study).model_dump_json()),
+            "scenarios": {alias: s.sha256() for alias, s in study.scenarios.items()}}
+
+
+def check_out(study: Study, out: Path, resume: bool) -> None:
+    """A new calibration needs a folder without a history; ``--resume`` needs this one's."""
+    db = out / HISTORY
+    if not resume and db.exists():
+        raise ScenarioError(str(db), "", "a calibration history is already here "
+                            "(expected --resume to continue it, or another --out)")
+    if resume:
+        if not db.exists():
+            raise ScenarioError("--resume", str(db), "no such file (expected the folder of "
+                                "an interrupted calibration)")
+        try:
+            stored = json.loads((out / FINGERPRINT).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stored = None
+        if stored != fingerprint(study):
+            raise ScenarioError("--resume", str(db), "was made by another calibration file or "
+                                "other scenarios (expected the same ones, or another --out)")
+
+
+@dataclass
+class Calibration:
+    """A finished calibration: the posterior particles and the folder holding the rest."""
+
+    out: Path
+    posterior: pd.DataFrame
+    summary: pd.DataFrame
+    predictive: pd.DataFrame
+    manifest: dict[str, Any]
+
+
+def calibrate(study: Study, out: str | Path, jobs: int = 1, executor: Executor = "local",
+              scheduler: str | None = None, resume: bool = False,
+              report: Callable[[str], None] | None = None) -> Calibration:
+    """Run (or continue) the ABC-SMC calibration into ``out`` and write its outputs."""
+    pyabc = require_pyabc()
+    spec, folder = spec_of(study), Path(out)
+    check_out(study, folder, resume)
+    ParticleModel(study).runs()        # a scale that breaks a scenario fails before any file is written
+    folder.mkdir(parents=True, exist_ok=True)
+    earlier = previous_stop(folder) if resume else None
+    (folder / MANIFEST).unlink(missing_ok=True)
+    atomic.write_text(folder / FINGERPRINT, json.dumps(fingerprint(study), indent=2) + "\n")
+    started = time.perf_counter()
+    logging.getLogger("ABC").setLevel(logging.WARNING)
+    db = f"sqlite:///{(folder / HISTORY).resolve()}"
+    sd = {name: t.sd for name, t in zip(stat_names(study), spec.targets, strict=True)}
+    observed = {name: float(t.value) for name, t in zip(stat_names(study), spec.targets, strict=True)}
+    with sampler(jobs, executor, scheduler) as chosen:
+        def generation(t: int) -> Any:
+            """pyabc's ABCSMC for generation t, built afresh from the history each time, so a
+            resumed calibration takes exactly the path of an uninterrupted one."""
+            abc = pyabc.ABCSMC(ParticleModel(study), prior_distribution(study), ScaledDistance(sd),
+                               population_size=spec.method.population, sampler=chosen,
+                               eps=pyabc.MedianEpsilon(np.inf if t == 0 else "from_sample"))
+            history = abc.new(db, observed) if t == 0 and not resume else abc.load(db, 1)
+            np.random.seed(generation_seed(spec.method.seed, t))
+            abc.run(max_nr_populations=1, min_acceptance_rate=spec.method.min_acceptance)
+            return history
+
+        if earlier == "min_acceptance":            # finished early before: nothing to run
+            history, stopped = pyabc.History(db), earlier
+        else:
+            history, stopped = run_generations(generation, db, spec, report or (lambda _line: None))
+    from sim.posterior import write_outputs
+
+    made = {"kind": "calibrate", "name": spec.name, "stopped": stopped,
+            **fingerprint(study), "seed": spec.method.seed, "executor": executor, "jobs": jobs,
+            "order_deterministic": executor == "local" and jobs == 1,
+            "generations": generation_table(history), "versions": {**versions(), **_pyabc_version()},
+            "git_commit": git_commit(), "wall_seconds": round(time.perf_counter() - started, 3)}
+    return write_outputs(study, history, folder, made)
+
+
+def previous_stop(folder: Path) -> str | None:
+    """Why a finished calibration in ``folder`` stopped, if it finished."""
+    try:
+        return str(json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["stopped"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def run_generations(generation: Callable[[int], Any], db: str, spec: CalibrationFile,
+                    report: Callable[[str], None]) -> tuple[Any, str]:
+    """Generations one at a time from the first not in the history, until the file's number
+    of generations or an acceptance rate below ``min_acceptance``; the history and why it stopped."""
+    pyabc = require_pyabc()
+    method = spec.method
+    history = pyabc.History(db) if Path(db.removeprefix("sqlite:///")).exists() else None
+    last = history.max_t if history is not None else None
+    t = 0 if last is None else last + 1
+    while t < method.generations:
+        history = generation(t)
+        if history.max_t < t:
+            report(f"generation {t + 1}/{method.generations}: acceptance below "
+                   f"{method.min_acceptance:g}, stopping")
+            return history, "min_acceptance"
+        row = generation_table(history)[-1]
+        report(f"generation {t + 1}/{method.generations}: epsilon {row['epsilon']:.4g}, "
+               f"accepted {row['particles']}/{row['simulations']} "
+               f"({row['acceptance_rate']:.1%})")
+        t += 1
+    return (history if history is not None else pyabc.History(db)), "generations"
+
+
+def generation_table(history: Any) -> list[dict[str, Any]]:
+    """Each finished generation: its threshold, particles, simulations and acceptance rate."""
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0]
+    return [{"generation": int(r.t) + 1, "epsilon": float(r.epsilon), "particles": int(r.particles),
+             "simulations": int(r.samples), "acceptance_rate": float(r.particles / r.samples)}
+            for r in pops.itertuples()]
+
+
+def _pyabc_version() -> dict[str, str]:
+    from importlib import metadata
+
+    return {"pyabc": metadata.version("pyabc")}
+
+
+def calibrated_yaml(study: Study, alias: str, values: Mapping[str, float],
+                    notes: Mapping[str, str], source: str) -> str:
+    """Scenario ``alias`` with every default filled in and the calibrated values written in,
+    each such line commented as calibrated (``notes``: label -> the comment)."""
+    import yaml
+
+    point = [values[label] for label in study.labels]
+    scenario = study.scenarios_at(point)[alias]
+    data = scenario.resolved()
+    marks: dict[str, str] = {}
+    for label, p in zip(study.labels, study.parameters, strict=True):
+        if alias in (p.scenarios or study.scenarios):
+            mark = f"CALIBRATED{len(marks)}"
+            value = lookup(data, p.key)
+            parent, _, last = p.key.rpartition(".")
+            node = lookup(data, parent) if parent else data
+            if isinstance(node, list):
+                node[int(last)] = mark
+            else:
+                node[last] = mark
+            marks[mark] = f"{json.dumps(value)}   # calibrated: {notes[label]}"
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    for mark, replacement in marks.items():
+        text = text.replace(mark, replacement)
+    header = (f"# {scenario.name} as calibrated by govsim calibrate {source}: the lines marked "
+              "calibrated hold posterior medians;\n# every other value is the scenario's own "
+              f"({study.spec.scenarios[alias]}), with every default filled in.\n")
+    return header + text
+
+
+def main_report(quiet: bool) -> Callable[[str], None]:
+    """The per-generation progress line on stderr, unless quiet."""
+    def report(line: str) -> None:
+        if not quiet:
+            print(line, file=sys.stderr, flush=True)
+    return report

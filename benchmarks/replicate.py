@@ -11,8 +11,8 @@ the tables stay in memory, as in a worker of a multi-replication run.
 from __future__ import annotations
 
 import argparse
-import json
-import time
+
+from clock import Clock
 
 from sim.config import load_scenario
 from sim.experiment import simulate
@@ -26,13 +26,11 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
 
-    started = time.perf_counter()
+    clock = Clock()
     scenario = load_scenario(args.scenario, args.overrides or None)
     rep = simulate(scenario, args.replication, events=args.events)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"complaints": len(rep.complaints),
-                      "events": None if rep.events is None else len(rep.events),
-                      "seconds": round(seconds, 4)}))
+    clock.report(complaints=len(rep.complaints),
+                 events=None if rep.events is None else len(rep.events))
 
 
 if __name__ == "__main__":

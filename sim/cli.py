@@ -116,6 +116,10 @@ def build_parser() -> Parser:
     p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
                    help="worker processes (default: the machine's cores)")
     p.set_defaults(handler=cmd_reproduce)
+
+    from sim.commands import add_file_parsers
+
+    add_file_parsers(sub)
     return parser
 
 
@@ -271,11 +275,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_executor(args)
     result = compare(scenarios, args.replications, jobs=args.jobs, executor=args.executor,
                      scheduler=args.scheduler, out=out, progress=not args.quiet, **targets)
+    from sim.figures import compare_figures
+
+    compare_figures(out, result.names)
     if not args.quiet:
         print(result.format())
         if result.plan.sequential:
             print(result.plan.describe())
-        print(f"wrote {out}/comparison.csv and a run folder per scenario")
+        print(f"wrote {out}/comparison.csv, its figures and a run folder per scenario")
     return 0
 
 
@@ -292,6 +299,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = sweep(scenario, vary, out, args.replications, jobs=args.jobs, executor=args.executor,
                    scheduler=args.scheduler, progress=not args.quiet)
+    from sim.figures import sweep_figures
+
+    sweep_figures(out, list(vary), result.table)
     if not args.quiet:
         print(format_sweep(result))
         print(f"ran {len(result.ran)} combinations, skipped {len(result.skipped)} already finished; "

@@ -23,7 +23,7 @@ import pandas as pd
 from sim import atomic
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.executors import Executor
-from sim.experiment import manifest, plan_for, replicate
+from sim.experiment import folder_manifest, manifest, plan_for, replicate, write_manifest
 from sim.metrics import kpi_names, mean_ci
 from sim.runfolder import RunWriter
 from sim.sequential import DEFAULT_CAP, Plan
@@ -47,6 +47,13 @@ class Comparison:
 
     def format(self) -> str:
         return format_comparison(self.table, self.names, self.plan.n, self.scenarios[0].seed)
+
+    def _repr_html_(self) -> str:
+        """In a notebook, the comparison shows itself as its table."""
+        from sim.report.page import notebook_html
+
+        return notebook_html(f"{', '.join(self.names)}: {self.plan.n} replications each; diff = scenario "
+                             f"- {self.names[0]}, paired by replication", self.table)
 
 
 def common_seed(scenarios: Sequence[Scenario | str | Path]) -> list[Scenario]:
@@ -93,6 +100,7 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int | None
     table = comparison_table(kpis)
     if out is not None:
         atomic.write_csv(Path(out) / "comparison.csv", table)
+        write_manifest(out, folder_manifest("compare", scenarios, plan.n, time.perf_counter() - started))
     return Comparison(scenarios, kpis, table, plan, Path(out) if out is not None else None)
 
 

@@ -53,36 +53,50 @@ KEYED = "\x1f"
 class Frozen(BaseModel):
     """Base of every scenario section: unknown keys are errors, values never change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              use_attribute_docstrings=True)
 
 
 # --------------------------------------------------------------------------- distributions
 class Fixed(Frozen):
     dist: Literal["fixed"]
+    """the distribution's form: `fixed`"""
     value: NonNegFloat
+    """the value every draw takes"""
 
 
 class Exponential(Frozen):
     dist: Literal["exponential"]
+    """the distribution's form: `exponential`"""
     mean: PositiveFloat
+    """mean of the exponential"""
 
 
 class Lognormal(Frozen):
     dist: Literal["lognormal"]
+    """the distribution's form: `lognormal`"""
     mean: PositiveFloat
+    """mean of the lognormal"""
     cv: NonNegFloat
+    """coefficient of variation; 0 gives the mean"""
 
 
 class Gamma(Frozen):
     dist: Literal["gamma"]
+    """the distribution's form: `gamma`"""
     mean: PositiveFloat
+    """mean of the gamma"""
     cv: NonNegFloat
+    """coefficient of variation; 0 gives the mean"""
 
 
 class Uniform(Frozen):
     dist: Literal["uniform"]
+    """the distribution's form: `uniform`"""
     low: NonNegFloat
+    """lowest value"""
     high: NonNegFloat
+    """highest value"""
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -93,9 +107,13 @@ class Uniform(Frozen):
 
 class Triangular(Frozen):
     dist: Literal["triangular"]
+    """the distribution's form: `triangular`"""
     low: NonNegFloat
+    """lowest value"""
     mode: NonNegFloat
+    """most likely value"""
     high: NonNegFloat
+    """highest value"""
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -106,7 +124,9 @@ class Triangular(Frozen):
 
 class Empirical(Frozen):
     dist: Literal["empirical"]
+    """the distribution's form: `empirical`"""
     values: Annotated[tuple[NonNegFloat, ...], Field(min_length=1)]
+    """observed values, resampled with replacement, each equally likely"""
 
 
 Distribution = Annotated[
@@ -133,11 +153,17 @@ def logn(mean: float, cv: float) -> Lognormal:
 # --------------------------------------------------------------------------- sections
 class District(Frozen):
     streets: AtLeastOne = 22
+    """street offices"""
     communities: AtLeastOne = 137
+    """communities, spread over streets as evenly as possible (§4)"""
     grids: AtLeastOne = 1064
+    """grids, spread over communities as evenly as possible"""
     population: AtLeastOne = 1_100_000
+    """residents; grid populations sum to it"""
     population_cv: NonNegFloat = 0.3
+    """coefficient of variation of grid populations (lognormal); 0 = equal grids"""
     departments: AtLeastOne = 29
+    """district departments (each a unit with `levels.department.staff` staff)"""
 
     @model_validator(mode="after")
     def _nested(self) -> District:
@@ -150,16 +176,24 @@ class District(Frozen):
 
 class Surge(Frozen):
     start_day: NonNegFloat
+    """first day of the surge"""
     days: PositiveFloat
+    """length of the surge"""
     multiplier: NonNegFloat
+    """factor on the rate (0 stops arrivals)"""
     categories: tuple[str, ...] = ()
+    """categories affected; empty = all"""
 
 
 class Arrivals(Frozen):
     per_1000_residents_per_day: NonNegFloat = 0.6
+    """complaints per 1,000 residents per day, on average"""
     weekly_profile: tuple[NonNegFloat, ...] = (1.0,) * 7
+    """multipliers for Monday … Sunday, divided by their mean; day 0 is a Monday"""
     overdispersion: NonNegFloat = 0.0
+    """coefficient of variation of a daily gamma multiplier (mean 1) on the rate; 0 = Poisson"""
     surges: tuple[Surge, ...] = ()
+    """periods of higher (or lower) arrivals"""
 
     @model_validator(mode="after")
     def _profile(self) -> Arrivals:
@@ -173,10 +207,15 @@ class Arrivals(Frozen):
 
 class Category(Frozen):
     name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    """the category's name, as in the outputs"""
     weight: NonNegFloat
+    """relative frequency"""
     needs: dict[LevelName, Probability]
+    """distribution of the lowest level with the power to resolve a complaint of this category"""
     unclear: Probability = 0.0
+    """probability that jurisdiction is disputed (matters only where bounce is allowed)"""
     department: AtLeastZero | None = None
+    """index of the owning department; `null` = each complaint gets a department uniformly at random"""
 
     @model_validator(mode="after")
     def _needs_sum(self) -> Category:
@@ -190,18 +229,26 @@ class Level(Frozen):
     """A level served by staff: each unit of the level has ``staff`` servers."""
 
     staff: AtLeastOne
+    """servers per unit of this level"""
     handle: Distribution
+    """time to triage and pass on a complaint, or to take a contact"""
     resolve: Distribution
+    """time to resolve a complaint"""
 
 
 class Leadership(Frozen):
     """The leading group: periodic meetings (the default) or ordinary staff."""
 
     meeting_every_days: PositiveFloat | None = None
+    """days between meetings; the first meeting is at this day"""
     items_per_meeting: AtLeastOne | None = None
+    """complaints a meeting takes at most; `null` = all waiting"""
     staff: AtLeastOne | None = None
+    """servers, in staff mode"""
     handle: Distribution | None = None
+    """handle time, in staff mode"""
     resolve: Distribution = logn(30.0, 1.0)
+    """implementation time after a meeting takes a complaint (meetings), or resolve time (staff)"""
 
     @model_validator(mode="after")
     def _one_mode(self) -> Leadership:
@@ -223,11 +270,17 @@ class Leadership(Frozen):
 
 class Levels(Frozen):
     grid: Level = Level(staff=1, handle=expo(0.05), resolve=logn(0.5, 1.0))
+    """the grids' party branches"""
     community: Level = Level(staff=3, handle=expo(0.05), resolve=logn(1.0, 1.0))
+    """the communities"""
     street: Level = Level(staff=8, handle=expo(0.1), resolve=logn(2.0, 1.0))
+    """the street offices"""
     department: Level = Level(staff=4, handle=expo(0.1), resolve=logn(5.0, 1.0))
+    """the district departments"""
     platform: Level = Level(staff=6, handle=expo(0.05), resolve=logn(3.0, 1.0))
+    """the command platform"""
     leadership: Leadership = Leadership(meeting_every_days=7.0, items_per_meeting=30)
+    """the leading group: meetings or staff"""
 
     @model_validator(mode="before")
     @classmethod
@@ -250,38 +303,62 @@ class Levels(Frozen):
 
 class GuideEffect(Frozen):
     grids_per_guide: AtLeastOne = 3
+    """branch grids one guide serves"""
     resolve_community: Probability = 0.3
+    """chance that a guided grid resolves a `community`-level complaint"""
     delay_factor: NonNegFloat = 0.5
+    """multiplies escalation delays out of a guided grid"""
 
 
 class Bounce(Frozen):
     allowed: Flag = False
+    """whether units at `bounce.from` send complaints back"""
     from_: Annotated[LevelName, Field(alias="from")] = "department"
+    """the level that bounces (the key is `from`; `from_` is an unknown key)"""
     to: LevelName = "street"
+    """the level that gets bounced complaints; a complaint that entered higher goes back to its entry level
+    (§8)"""
     probability: Probability = 0.5
+    """chance that the bounce level dodges an `unclear` complaint, drawn anew on every pass"""
     max_rounds: AtLeastZero = 6
+    """bounces a complaint can have: after `max_rounds` bounces, its next pass through `from` stalls it
+    there (§7); with `0` nothing is bounced: a dodge or a complaint with nowhere higher to go stalls"""
     delay: Distribution = expo(5.0)
+    """time between a bounce and the lower unit receiving the complaint"""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Pushdown(Frozen):
     tasks_per_community_per_day: NonNegFloat = 5.2
+    """departments' tasks arriving at each community per day (Poisson)"""
     work: Distribution = logn(0.1, 1.0)
+    """community staff time per task"""
     priority: Literal["same", "first"] = "same"
+    """`same`: tasks queue with complaints; `first`: tasks are served before complaints and contacts (never
+    interrupting work)"""
 
 
 class Process(Frozen):
     route: Annotated[tuple[LevelName, ...], Field(min_length=1)] = (
         "grid", "street", "department", "platform", "leadership")
+    """the levels a complaint climbs; it enters at the first (§7, §8)"""
     grid_branches: AtLeastZero = 940
+    """grids with a party branch; when the route starts with `grid`, only these take complaints (§8)"""
     guides: AtLeastZero = 300
+    """grid guides; min(`grid_branches`, `guides` × `grids_per_guide`) branch grids have one"""
     guide_effect: GuideEffect = GuideEffect()
+    """what a grid guide changes in the grids they serve"""
     escalation_delay: Distribution = logn(0.5, 1.0)
+    """time between a unit passing a complaint up and the next unit receiving it"""
     bounce: Bounce = Bounce()
+    """departments sending problems back (the legacy process)"""
     top_resolves_all: Flag = True
+    """the last level of the route resolves everything it gets"""
     duplicate_contacts: NonNegFloat = 0.0
+    """mean number (Poisson) of extra contacts per complaint at entry, from overlapping grid systems"""
     pushdown: Pushdown = Pushdown()
+    """departments' own tasks pushed onto communities"""
 
     @model_validator(mode="after")
     def _route(self) -> Process:
@@ -302,34 +379,58 @@ class Process(Frozen):
 
 class Residents(Frozen):
     patience: Distribution | None = expo(60.0)
+    """days a resident waits before giving up (§9); `null` = never gives up"""
     follow_up_every_days: PositiveFloat | None = 14.0
+    """interval between a resident's follow-up contacts to the entry unit, while the complaint is open and
+    before the deadline and the horizon (§9); `null` = never follows up"""
 
 
 class Satisfaction(Frozen):
     intercept: Number = 2.5
+    """log-odds of satisfaction for a complaint resolved at once without handoffs (2.5 ≈ 92%)"""
     per_day: Number = -0.05
+    """change in log-odds per day open"""
     per_handoff: Number = -0.2
+    """per handoff (escalations and bounces)"""
     per_bounce: Number = -0.6
+    """per bounce, on top of its handoff"""
     unresolved: Number = -3.0
+    """once, if the complaint was abandoned or is open"""
     survey_size: AtLeastZero = 1561
+    """residents asked in the simulated survey per replication (at most the cohort); 0 = no survey (NaN)"""
 
 
 class Scenario(Frozen):
     name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9-]+$")]
+    """the scenario's name; the default output folder is `runs/<name>/`"""
     description: Text = ""
+    """one line for humans"""
     seed: AtLeastZero = 20200116
+    """the seed of all random numbers (§16)"""
     horizon_days: PositiveFloat = 400.0
+    """simulated length of one replication"""
     warmup_days: NonNegFloat = 30.0
+    """complaints arriving before this are not in the KPIs; level statistics start here (§13)"""
     cooldown_days: NonNegFloat = 35.0
+    """complaints arriving in the last `cooldown_days` are not in the KPIs (§13)"""
     replications: AtLeastOne = 20
+    """independent replications per run (`--replications` overrides it for one run)"""
     sla_days: tuple[PositiveFloat, ...] = (7.0, 30.0)
+    """deadlines: one KPI `resolved_within_<d>d_share` per item (§15)"""
     district: District = District()
+    """the district's size and shape"""
     arrivals: Arrivals = Arrivals()
+    """the complaint stream"""
     categories: Annotated[tuple[Category, ...], Field(min_length=1)]
+    """kinds of complaint"""
     levels: Levels = Levels()
+    """staff and service times per level"""
     process: Process = Process()
+    """the process: route, branches, guides, bounce, push-down"""
     residents: Residents = Residents()
+    """patience and follow-ups"""
     satisfaction: Satisfaction = Satisfaction()
+    """the satisfaction curve and the survey"""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -396,9 +497,10 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
     return scenario.with_overrides(overrides, source) if overrides else scenario
 
 
-def read_mapping(path: str | Path, expected: str) -> dict[str, Any]:
+def read_mapping(path: str | Path, expected: str, keys: str = "scenario keys") -> dict[str, Any]:
     """The top-level mapping of a YAML file; ScenarioError naming the file when it cannot be
-    read, is not YAML, or holds something else (``expected`` says what it should be)."""
+    read, is not YAML, or holds something else (``expected`` says what file it should be,
+    ``keys`` what its mapping holds)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -414,7 +516,7 @@ def read_mapping(path: str | Path, expected: str) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ScenarioError(source, where, f"not valid YAML: {problem}") from None
     if not isinstance(raw, dict):
-        raise ScenarioError(source, "", "expected a mapping of keys at the top level")
+        raise ScenarioError(source, "", f"expected a mapping of {keys} at the top level")
     return raw
 
 

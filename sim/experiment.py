@@ -104,6 +104,13 @@ class RunResult:
     def summary(self) -> pd.DataFrame:
         return summarize(self.kpis)
 
+    def _repr_html_(self) -> str:
+        """In a notebook, the run shows itself as its summary table."""
+        from sim.report.page import notebook_html
+
+        return notebook_html(f"{self.scenario.name}: {len(self.kpis)} replications, mean and 95% CI",
+                             self.summary)
+
     def save(self, out: str | Path) -> Path:
         """Write the run folder, byte for byte as ``write_run`` would have written it."""
         with RunWriter(out, self.scenario, events=self.events is not None) as writer:
@@ -129,6 +136,12 @@ class RunOutput:
     summary: pd.DataFrame
     manifest: dict[str, Any]
     plan: Plan
+
+    def _repr_html_(self) -> str:
+        from sim.report.page import notebook_html
+
+        return notebook_html(f"{self.scenario.name}: {len(self.kpis)} replications in {self.out}, "
+                             "mean and 95% CI", self.summary)
 
 
 def plan_for(scenario: Scenario, replications: int | None = None,
@@ -221,6 +234,7 @@ def manifest(scenario: Scenario, replications: int, wall_seconds: float,
     """What made these results: the scenario's hash, seed, versions and commit, and the
     sequential rule's report when it chose the number of replications."""
     made = {
+        "kind": "run",
         "name": scenario.name,
         "scenario_sha256": scenario.sha256(),
         "seed": scenario.seed,
@@ -233,6 +247,24 @@ def manifest(scenario: Scenario, replications: int, wall_seconds: float,
     if rule is not None:
         made["replication_rule"] = rule
     return made
+
+
+def folder_manifest(kind: str, scenarios: Sequence[Scenario], replications: int, wall_seconds: float,
+                    **extra: Any) -> dict[str, Any]:
+    """The manifest of a folder of run folders (a compare or a sweep): what it holds and what
+    made it; each run folder inside has its own."""
+    return {"kind": kind, "scenarios": [s.name for s in scenarios], "seed": scenarios[0].seed,
+            "replications": replications, **extra, "versions": versions(), "git_commit": git_commit(),
+            "platform": platform.platform(), "wall_seconds": round(wall_seconds, 3)}
+
+
+def write_manifest(out: str | Path, made: dict[str, Any]) -> None:
+    import json
+
+    from sim import atomic
+    from sim.runfolder import MANIFEST
+
+    atomic.write_text(Path(out) / MANIFEST, json.dumps(made, indent=2) + "\n")
 
 
 def versions() -> dict[str, str]:

@@ -46,28 +46,91 @@ def _save(fig: Any, path: Path | None) -> Any:
     return fig
 
 
-def time_to_close(data: pd.DataFrame, path: Path | None = None) -> Any:
-    """F1: ECDF of days to close (share of the cohort resolved within d days)."""
-    import seaborn as sns
+STYLES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"))
+"""Line style and marker per scenario, so curves that coincide stay distinguishable in print."""
+PLAIN = {
+    "process.bounce.probability": "bounce probability (unclear complaints)",
+    "arrivals.per_1000_residents_per_day": "complaints per 1,000 residents per day",
+    "process.pushdown.tasks_per_community_per_day": "departments' tasks per community per day",
+    "process.bounce.allowed": "bounce-back allowed",
+    "process.grid_branches": "grids with a party branch",
+    "process.guides": "grid guides",
+}
+KPI_LABELS = {
+    "resolved_share": "share of complaints resolved",
+    "resolved_within_30d_share": "share resolved within 30 days",
+    "resolved_within_7d_share": "share resolved within 7 days",
+    "days_to_close_mean": "mean days to close (resolved)",
+    "abandoned_share": "share abandoned by the resident",
+    "satisfaction_mean": "mean probability of satisfaction",
+}
 
+
+def plain(key: str) -> str:
+    """A key's name in words for an axis: ``process.guides`` -> ``grid guides``."""
+    if key in PLAIN:
+        return PLAIN[key]
+    if key in KPI_LABELS:
+        return KPI_LABELS[key]
+    parts = key.split(".")
+    return " ".join(p.replace("_", " ") for p in parts[-2:])
+
+
+def time_to_close(data: pd.DataFrame, path: Path | None = None) -> Any:
+    """F1: ECDF of days to close (share of the cohort resolved within d days), each scenario
+    in its own line style, with its 95% band over replications when the data has one."""
     with _style():
         fig, (ax,) = _figure(7, 4.2)
-        sns.lineplot(data=data, x="days", y="resolved_share", hue="scenario", drawstyle="steps-post",
-                     ax=ax)
+        for i, (name, part) in enumerate(data.groupby("scenario", sort=False)):
+            line, marker = STYLES[i % len(STYLES)]
+            x, y = part["days"].to_numpy(), part["resolved_share"].to_numpy()
+            every = max(len(x) // 8, 1)         # markers staggered, so coinciding curves show
+            ax.step(x, y, where="post", linestyle=line, linewidth=2.2 - 0.4 * (i % 3), label=str(name),
+                    marker=marker, markevery=(i * every // 3 % every, every), markersize=5, color=f"C{i}")
+            if {"ci_low", "ci_high"} <= set(part.columns) and part["ci_low"].notna().any():
+                ax.fill_between(x, part["ci_low"], part["ci_high"], step="post", alpha=0.2, color=f"C{i}")
         ax.set(xlabel="days since the complaint arrived", ylabel="share of complaints resolved",
-               title="Time to close", ylim=(0, 1))
+               title="Time to close (band: 95% CI over replications)", ylim=(0, 1))
+        ax.legend(title="scenario", loc="lower right")
         return _save(fig, path)
 
 
-def where_resolved(data: pd.DataFrame, path: Path | None = None) -> Any:
-    """F2: where resolved complaints were resolved, by level and scenario."""
-    import seaborn as sns
+def _grouped_bars(ax: Any, data: pd.DataFrame, x: str, y: str, order: list[str]) -> None:
+    """Bars of ``y`` by ``x`` and scenario, with 95% interval bars from ``ci_low``/``ci_high``."""
+    names = list(dict.fromkeys(data["scenario"]))
+    width = 0.8 / max(len(names), 1)
+    for i, name in enumerate(names):
+        part = data[data["scenario"] == name].set_index(x).reindex(order)
+        pos = [j + (i - (len(names) - 1) / 2) * width for j in range(len(order))]
+        value = part[y].to_numpy(dtype=float)
+        err = None
+        if {"ci_low", "ci_high"} <= set(part.columns):
+            low, high = part["ci_low"].to_numpy(dtype=float), part["ci_high"].to_numpy(dtype=float)
+            err = [value - low, high - value]
+        ax.bar(pos, value, width, yerr=err, capsize=3, label=str(name), color=f"C{i}",
+               hatch=("", "//", "..", "xx", "\\\\")[i % 5], edgecolor="white")
+    ax.set_xticks(range(len(order)), order)
+    ax.legend(title="scenario")
 
+
+def where_resolved(data: pd.DataFrame, path: Path | None = None) -> Any:
+    """F2: where resolved complaints were resolved, by level and scenario, with 95% CIs."""
     with _style():
         fig, (ax,) = _figure(7, 4.2)
-        sns.barplot(data=data, x="level", y="share", hue="scenario", order=list(LEVELS), ax=ax)
+        _grouped_bars(ax, data, "level", "share", list(LEVELS))
         ax.set(xlabel="level that resolved it", ylabel="share of resolved complaints",
-               title="Where complaints are resolved")
+               title="Where complaints are resolved (bars: 95% CI)")
+        return _save(fig, path)
+
+
+def utilization(data: pd.DataFrame, path: Path | None = None) -> Any:
+    """Staff utilisation per level and scenario, with 95% CIs over replications."""
+    order = [lv for lv in LEVELS if lv in set(data["level"])]
+    with _style():
+        fig, (ax,) = _figure(7, 4.2)
+        _grouped_bars(ax, data, "level", "utilization", order)
+        ax.set(xlabel="level", ylabel="share of staff time busy",
+               title="Utilisation per level (bars: 95% CI)")
         return _save(fig, path)
 
 
@@ -79,26 +142,60 @@ def sensitivity(data: pd.DataFrame, path: Path | None = None) -> Any:
     names = list(dict.fromkeys(data["scenario"]))
     value = "resolved_within_30d_share_mean"
     with _style():
-        fig, axes = _figure(5.2 * len(names), 4.2, len(names))
+        fig, axes = _figure(5.6 * len(names), 4.4, len(names))
         for ax, name in zip(axes, names):
             grid = data[data["scenario"] == name].pivot(index=keys[0], columns=keys[1], values=value)
             sns.heatmap(grid, annot=True, fmt=".3f", cmap="viridis", vmin=data[value].min(),
-                        vmax=data[value].max(), ax=ax, cbar=ax is axes[-1])
-            ax.set(title=f"{name}: resolved within 30 days", ylabel=keys[0], xlabel=keys[1])
+                        vmax=data[value].max(), ax=ax, cbar_kws={"label": plain("resolved_within_30d_share")})
+            ax.set(title=f"{name}: resolved within 30 days", ylabel=plain(keys[0]), xlabel=plain(keys[1]))
         return _save(fig, path)
 
 
 def backlog(data: pd.DataFrame, path: Path | None = None) -> Any:
-    """F4: open complaints by level over time, one panel per scenario."""
+    """F4: open complaints by level over time, one panel per scenario; each panel's legend,
+    below it, lists only the levels that have a backlog there."""
     import seaborn as sns
 
     names = list(dict.fromkeys(data["scenario"]))
     with _style():
-        fig, axes = _figure(6 * len(names), 4, len(names), sharey=True)
+        fig, axes = _figure(6 * len(names), 4.6, len(names), sharey=True)
         for ax, name in zip(axes, names):
-            sns.lineplot(data=data[data["scenario"] == name], x="day", y="open", hue="level",
-                         hue_order=[lv for lv in LEVELS if lv in set(data["level"])], ax=ax)
+            part = data[data["scenario"] == name]
+            shown = [lv for lv in LEVELS if (part.loc[part["level"] == lv, "open"] > 0).any()]
+            sns.lineplot(data=part[part["level"].isin(shown)], x="day", y="open", hue="level",
+                         hue_order=shown, palette={lv: f"C{LEVELS.index(lv)}" for lv in shown}, ax=ax)
             ax.set(title=f"{name}: open backlog by level", xlabel="day", ylabel="open complaints")
+            sns.move_legend(ax, "upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(shown),
+                            title="level", frameon=False)
+        return _save(fig, path)
+
+
+def sweep_kpi(data: pd.DataFrame, keys: list[str], kpi: str, path: Path | None = None) -> Any:
+    """One KPI of a sweep: a line with its 95% band over the first key (one line per value of
+    the others), or a heatmap when exactly two keys vary."""
+    import seaborn as sns
+
+    mean, low, high = (f"{kpi}_{s}" for s in ("mean", "ci_low", "ci_high"))
+    with _style():
+        fig, (ax,) = _figure(7, 4.4)
+        if len(keys) == 2:
+            grid = data.pivot(index=keys[0], columns=keys[1], values=mean)
+            sns.heatmap(grid, annot=True, fmt=".3g", cmap="viridis", ax=ax, cbar_kws={"label": plain(kpi)})
+            ax.set(ylabel=plain(keys[0]), xlabel=plain(keys[1]), title=plain(kpi))
+            return _save(fig, path)
+        others = keys[1:]
+        groups = data.groupby(others, sort=False) if others else [("", data)]
+        for i, (label, part) in enumerate(groups):
+            line, marker = STYLES[i % len(STYLES)]
+            x = list(range(len(part)))
+            ax.plot(x, part[mean], linestyle=line, marker=marker, color=f"C{i}",
+                    label=", ".join(f"{k}={v}" for k, v in zip(others, label if isinstance(label, tuple)
+                                                                 else (label,))) or None)
+            ax.fill_between(x, part[low], part[high], alpha=0.2, color=f"C{i}")
+            ax.set_xticks(x, [str(v) for v in part[keys[0]]])
+        ax.set(xlabel=plain(keys[0]), ylabel=plain(kpi), title=f"{plain(kpi)} (band: 95% CI)")
+        if others:
+            ax.legend()
         return _save(fig, path)
 
 

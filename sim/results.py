@@ -180,11 +180,21 @@ def describe(outcome: Outcome, updated: bool) -> str:
     return "\n".join([*lines, *(f"  {d}" for d in outcome.differences)])
 
 
+def number_text(value: float) -> str:
+    """A number for reading: 4 significant digits, without exponent for large values."""
+    if math.isnan(value):
+        return ""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 def markdown(table: pd.DataFrame, title: str) -> str:
-    """A Markdown copy of a table for reading on the web; numbers to 4 significant digits."""
+    """A Markdown copy of a table for reading on the web; numbers to 4 significant digits,
+    counts and other large numbers written out (``209,183``, not ``2.092e+05``)."""
     def cell(value: Any) -> str:
         if isinstance(value, float):
-            return "" if math.isnan(value) else f"{value:.4g}"
+            return "" if math.isnan(value) else number_text(value)
         return str(value).replace("|", "\\|")
 
     header = "| " + " | ".join(table.columns) + " |"

@@ -302,7 +302,7 @@ def load_study(path: str | Path, kind: Literal["calibration", "sensitivity"] | N
     """Read and check a calibration or sensitivity file and load its scenarios; raise
     ScenarioError on bad input, naming the file and the key."""
     source = str(path)
-    raw = read_mapping(path, "a calibration or sensitivity YAML file")
+    raw = read_mapping(path, "a calibration or sensitivity YAML file", "study keys")
     found = study_kind(raw)
     if found == "scenario" or (kind is not None and found != kind):
         wanted = {"calibration": "targets", "sensitivity": "outputs"}.get(kind or "", "targets or outputs")

@@ -25,7 +25,7 @@ import yaml
 from sim import atomic
 from sim.config import Scenario, ScenarioError
 from sim.executors import Executor, ordered
-from sim.experiment import manifest, progress_bar, simulate
+from sim.experiment import folder_manifest, manifest, progress_bar, simulate, write_manifest
 from sim.runfolder import RunWriter, finished, read_summary
 
 FLAG = "--vary"
@@ -54,6 +54,12 @@ class SweepResult:
     combinations: list[Combination]
     ran: list[str]
     skipped: list[str]
+
+    def _repr_html_(self) -> str:
+        """In a notebook, the sweep shows itself as ``sweep.csv``."""
+        from sim.report.page import notebook_html
+
+        return notebook_html(f"sweep of {len(self.table)} combinations in {self.out}", self.table)
 
 
 def parse_vary(items: Sequence[str], source: str = FLAG) -> dict[str, list[str]]:
@@ -131,6 +137,7 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], out: str | Path
           scheduler: str | None = None, progress: bool = False) -> SweepResult:
     """Run every combination of ``vary`` (key -> values) not yet finished under ``out``, then
     write ``out/sweep.csv``. Values may be given as YAML text (``"0.4"``) or as values."""
+    started = time.perf_counter()
     combos = combinations(scenario, vary)
     out = Path(out) if out is not None else Path("runs") / f"sweep-{scenario.name}"
     count = scenario.replications if replications is None else replications
@@ -138,6 +145,9 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], out: str | Path
     _run_all(todo, out, count, jobs, executor, scheduler, progress, done_before=len(combos) - len(todo))
     table = sweep_table(combos, out)
     atomic.write_csv(out / "sweep.csv", table)
+    varied = {key: [_text(v) for v in values] for key, values in vary.items()}
+    write_manifest(out, folder_manifest("sweep", [scenario], count, time.perf_counter() - started,
+                                        vary=varied, scenario_sha256=scenario.sha256()))
     ran = {c.folder for c in todo}
     return SweepResult(table, out, combos, [c.folder for c in combos if c.folder in ran],
                        [c.folder for c in combos if c.folder not in ran])

@@ -23,6 +23,7 @@ import pandas as pd
 from sim.comparison import Comparison, compare
 from sim.config import LEVELS, Scenario, load_scenario
 from sim.experiment import simulate
+from sim.figures import ECDF_MAX_DAYS, level_shares, run_folders, time_to_close_data
 from sim.sweeps import sweep
 
 HEADLINE = ("resolved_share", "resolved_within_30d_share", "days_to_close_mean", "satisfaction_mean")
@@ -193,28 +194,17 @@ def t5_published(bench: Bench, spec: Spec) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- figure data
 def f1_time_to_close(bench: Bench, spec: Spec) -> pd.DataFrame:
-    """Share of the cohort resolved within d days, by scenario (the ECDF of time to close)."""
+    """Share of the cohort resolved within d days, by scenario (the ECDF of time to close),
+    mean and 95% CI over replications."""
     comparison = bench.comparison(_loaded(bench, spec), spec.replications)
-    days = np.arange(0.0, float(spec.options.get("max_days", 60)) + 0.5, 0.5)
-    frames = []
-    for name in comparison.names:
-        c = pd.read_parquet(comparison.out / name / "complaints.parquet",
-                            columns=["in_cohort", "outcome", "days_open"])
-        cohort = c[c["in_cohort"]]
-        closed = np.sort(cohort.loc[cohort["outcome"] == "resolved", "days_open"].to_numpy())
-        share = np.searchsorted(closed, days, side="right") / max(len(cohort), 1)
-        frames.append(pd.DataFrame({"scenario": name, "days": days, "resolved_share": share}))
-    return pd.concat(frames, ignore_index=True)
+    assert comparison.out is not None
+    return time_to_close_data(run_folders(comparison.out, comparison.names),
+                              float(spec.options.get("max_days", ECDF_MAX_DAYS)))
 
 
 def f2_where_resolved(bench: Bench, spec: Spec) -> pd.DataFrame:
     """Share of resolved complaints resolved at each level, by scenario."""
-    table = bench.comparison(_loaded(bench, spec), spec.replications).table
-    rows = table[table["kpi"].str.startswith("resolved_at_")]
-    return pd.DataFrame({"scenario": rows["scenario"].to_numpy(),
-                         "level": rows["kpi"].str.removeprefix("resolved_at_").str.removesuffix("_share"),
-                         "share": rows["mean"].to_numpy(), "ci_low": rows["ci_low"].to_numpy(),
-                         "ci_high": rows["ci_high"].to_numpy()})
+    return level_shares(bench.comparison(_loaded(bench, spec), spec.replications).table)
 
 
 def f4_backlog(bench: Bench, spec: Spec) -> pd.DataFrame:

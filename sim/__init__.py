@@ -4,13 +4,34 @@
 >>> scenario = sim.load_scenario("scenarios/demo.yaml")
 >>> result = sim.run(scenario, replications=2)
 >>> result.summary.head()
+
+The names below are imported when first used, so ``govsim check`` and a bad flag answer
+without loading pandas.
 """
 
-from sim.comparison import Comparison, compare
-from sim.config import Scenario, ScenarioError, load_scenario
-from sim.experiment import RunResult, run
-from sim.sweeps import SweepResult, sweep
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+"""The package version: pyproject.toml reads it from here."""
+
+_WHERE = {"Comparison": "sim.comparison", "compare": "sim.comparison", "Scenario": "sim.config",
+          "ScenarioError": "sim.config", "load_scenario": "sim.config", "RunResult": "sim.experiment",
+          "run": "sim.experiment", "SweepResult": "sim.sweeps", "sweep": "sim.sweeps"}
 
 __all__ = ["Comparison", "RunResult", "Scenario", "ScenarioError", "SweepResult", "compare",
            "load_scenario", "run", "sweep"]
-__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from sim.comparison import Comparison, compare
+    from sim.config import Scenario, ScenarioError, load_scenario
+    from sim.experiment import RunResult, run
+    from sim.sweeps import SweepResult, sweep
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

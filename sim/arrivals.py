@@ -12,14 +12,18 @@ district, arrivals and seed see exactly the same residents with exactly the same
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import cast
 
 import numpy as np
+import simpy
 
-from sim.config import LEVELS, Scenario
+from sim.config import LEVELS, LevelName, Scenario
 from sim.distributions import vector_draw
 from sim.district import District
 from sim.streams import Streams
+from sim.units import Complaint
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ def draw_complaints(scenario: Scenario, district: District, s: Streams) -> Compl
     grid_cum = np.cumsum(district.population) / district.population.sum()
     grid = np.minimum(np.searchsorted(grid_cum, s["grid"].random(n), side="right"), district.grids - 1)
 
-    needs_cum = np.array([[sum(c.needs.get(lv, 0.0) for lv in LEVELS[: i + 1]) for i in range(len(LEVELS))]
+    levels = [cast(LevelName, lv) for lv in LEVELS]
+    needs_cum = np.array([[sum(c.needs.get(lv, 0.0) for lv in levels[: i + 1]) for i in range(len(LEVELS))]
                           for c in scenario.categories])
     u = s["needs"].random(n)
     needs = np.minimum((u[:, None] > needs_cum[category]).sum(axis=1), len(LEVELS) - 1)
@@ -105,3 +110,56 @@ def draw_pushdown(scenario: Scenario, district: District,
     day = np.sort(rng.random(n) * scenario.horizon_days)
     community = np.minimum((rng.random(n) * district.communities).astype(np.int64), district.communities - 1)
     return day, community
+
+
+class Intake:
+    """The drawn streams fed into a run in order: each complaint at its arrival day, each
+    push-down task at its day, one scheduled event at a time (the next one due)."""
+
+    __slots__ = ("_columns", "_tasks", "work", "next_arrival", "_next_task", "raised", "_env",
+                 "_arrive", "_push")
+
+    def __init__(self, stream: ComplaintStream, tasks: tuple[np.ndarray, np.ndarray],
+                 work: Callable[[], float]) -> None:
+        # plain lists: indexing numpy arrays one item at a time is slow
+        self._columns = tuple(getattr(stream, f.name).tolist() for f in fields(stream))
+        self._tasks = (tasks[0].tolist(), tasks[1].tolist())
+        self.work = work                   # a push-down task's staff time
+        self.next_arrival = self._next_task = self.raised = 0
+
+    def start(self, env: simpy.Environment, arrive: Callable[[Complaint, int], None],
+              push: Callable[[int], None]) -> None:
+        """Book the first arrival and the first task; ``arrive(complaint, duplicates)`` and
+        ``push(community)`` are the world's."""
+        self._env, self._arrive, self._push = env, arrive, push
+        if self._columns[0]:
+            env.timeout(self._columns[0][0]).callbacks.append(self._arrival)
+        if self._tasks[0]:
+            env.timeout(self._tasks[0][0]).callbacks.append(self._task)
+
+    @property
+    def tasks(self) -> int:
+        """How many push-down tasks the run was given."""
+        return len(self._tasks[0])
+
+    def new_id(self) -> int:
+        """An id for a complaint raised during the run, after the stream's."""
+        self.raised += 1
+        return len(self._columns[0]) + self.raised - 1
+
+    def _arrival(self, _: simpy.Event) -> None:
+        i, now = self.next_arrival, self._env.now
+        day, grid, category, needs, unclear, department, patience, duplicates = self._columns
+        self._arrive(Complaint(i, now, grid[i], category[i], needs[i], unclear[i], department[i],
+                               now + patience[i]), duplicates[i])
+        self.next_arrival = i = i + 1
+        if i < len(day):
+            self._env.timeout(day[i] - now).callbacks.append(self._arrival)
+
+    def _task(self, _: simpy.Event) -> None:
+        i = self._next_task
+        day, community = self._tasks
+        self._push(community[i])
+        self._next_task = i = i + 1
+        if i < len(day):
+            self._env.timeout(max(day[i] - self._env.now, 0.0)).callbacks.append(self._task)

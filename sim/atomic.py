@@ -26,7 +26,7 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
-def write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+def write_atomic(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Call ``write(file)`` on a temporary file, then move it to ``path``."""
     with open_atomic(path) as f:
         write(f)
@@ -64,10 +64,3 @@ def open_atomic(path: str | Path) -> Iterator[IO[bytes]]:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-def remove_stale(folder: str | Path) -> None:
-    """Delete the temporary files a crashed writer left in ``folder``."""
-    folder = Path(folder)
-    if folder.is_dir():
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)

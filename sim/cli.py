@@ -29,21 +29,27 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def positive_int(flag: str) -> Callable[[str], int]:
+MAX_JOBS = 1024
+"""More worker processes than any one machine has cores."""
+
+
+def positive_int(flag: str, most: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag}: {text!r} is not a whole number "
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        if not (text.strip().isascii() and text.strip().lstrip("+-").isdigit()):
+            raise argparse.ArgumentTypeError(f"{flag}: {shown!r} is not a whole number "
                                              "(expected a whole number >= 1)") from None
+        value = int(text) if len(text) < 100 else 10**100
         if value < 1:
             raise argparse.ArgumentTypeError(f"{flag}: {value} is out of range (expected >= 1)")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"{flag}: {shown} is out of range (expected at most {most})")
         return value
     return parse
 
 
 def seed_value(text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise argparse.ArgumentTypeError(f"--seed: {text!r} is not valid (expected a whole number >= 0)")
     return int(text)
 
@@ -57,7 +63,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", type=positive_int("--replications"), metavar="N",
                    help="replications (default: the scenario's)")
     p.add_argument("--seed", type=seed_value, metavar="S", help="seed (default: the scenario's)")
-    p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
+    p.add_argument("--jobs", type=positive_int("--jobs", MAX_JOBS), metavar="J",
                    help="worker processes (default: the machine's cores; 1 runs in this process)")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local process pool, or a Dask cluster")
@@ -65,6 +71,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="Dask scheduler, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS, "
                         "else a local cluster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the estimate says it needs more than a day or this machine's memory")
     add_scenario_options(p)
 
 
@@ -103,7 +111,7 @@ def build_parser() -> Parser:
     p.add_argument("--quick", action="store_true", help="short runs, as the test suite uses")
     p.add_argument("--out", metavar="CSV",
                    help="table file (default: runs/validation/validation.csv, or validation-quick.csv)")
-    p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
+    p.add_argument("--jobs", type=positive_int("--jobs", MAX_JOBS), metavar="J",
                    help="worker processes (default: the machine's cores; 1 runs in this process)")
     p.set_defaults(handler=cmd_validate)
 
@@ -113,7 +121,7 @@ def build_parser() -> Parser:
                    help="rewrite the published files instead of comparing (the only way they change)")
     p.add_argument("--manifest", default="results/manifest.yaml", metavar="PATH",
                    help="the manifest (default: results/manifest.yaml)")
-    p.add_argument("--jobs", type=positive_int("--jobs"), metavar="J",
+    p.add_argument("--jobs", type=positive_int("--jobs", MAX_JOBS), metavar="J",
                    help="worker processes (default: the machine's cores)")
     p.set_defaults(handler=cmd_reproduce)
 
@@ -146,6 +154,18 @@ def check_executor(args: argparse.Namespace) -> None:
         check_scheduler(args.scheduler)
 
 
+def check_resources(args: argparse.Namespace, scenarios: Sequence[Scenario],
+                    replications: int | None = None) -> None:
+    """Refuse, before any work, a run beyond this machine (sim/guard.py)."""
+    from sim import guard
+
+    count = replications if replications is not None else args.replications
+    if getattr(args, "targets", None):
+        count = args.max_replications or None
+    guard.check(scenarios, count, args.jobs, getattr(args, "events", False), args.force,
+                source=getattr(args, "scenario", None) or scenarios[0].name)
+
+
 def load(args: argparse.Namespace) -> Scenario:
     """The scenario named on the command line, with ``--set`` and ``--seed`` applied."""
     scenario = load_scenario(args.scenario, args.overrides or None)
@@ -154,12 +174,12 @@ def load(args: argparse.Namespace) -> Scenario:
     return scenario
 
 
-def output_dir(given: str | None, default: Path) -> Path:
-    out = Path(given) if given else default
-    existing = next((p for p in (out, *out.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        raise UsageError(f"--out: {existing} is a file (expected a folder)")
-    return out
+def output_dir(given: str | None, default: Path, kind: str = "run",
+               marker: dict[str, Any] | None = None) -> Path:
+    """The folder a command will write, checked before any work (sim/outdir.py)."""
+    from sim import outdir
+
+    return outdir.check(default if given is None else given, kind, marker=marker)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -169,12 +189,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     raw = read_mapping(args.scenario, "a scenario, calibration or sensitivity YAML file")
     if study_kind(raw) == "scenario":
-        sys.stdout.write(load(args).to_yaml())
+        write_out(load(args).to_yaml())
         return 0
     if args.overrides or getattr(args, "seed", None) is not None:
         raise UsageError("--set and --seed apply to scenario files, not to a calibration or "
                          "sensitivity file (expected them on its scenarios)")
-    sys.stdout.write(load_study(args.scenario).to_yaml())
+    write_out(load_study(args.scenario).to_yaml())
     return 0
 
 
@@ -184,6 +204,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load(args)
     targets = target_halfwidths(args, scenario)
     out = output_dir(args.out, Path("runs") / scenario.name)
+    check_resources(args, [scenario])
     check_executor(args)
     result = write_run(scenario, out, replications=args.replications, jobs=args.jobs,
                        executor=args.executor, scheduler=args.scheduler, events=args.events,
@@ -200,14 +221,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when every measure agrees with theory, 1 when one does not."""
     import time
 
-    from sim import atomic
-    from sim.validation import format_table, run_validation
+    from sim import atomic, outdir
+    from sim.validation import TABLE_COLUMNS, format_table, run_validation
 
     size = "quick" if args.quick else "full"
-    out = Path(args.out) if args.out else Path("runs/validation") / (
-        "validation-quick.csv" if args.quick else "validation.csv")
-    if out.is_dir():
-        raise UsageError(f"--out: {out} is a folder (expected a CSV file name)")
+    default = Path("runs/validation") / ("validation-quick.csv" if args.quick else "validation.csv")
+    out = outdir.check_file(default if args.out is None else args.out, ",".join(TABLE_COLUMNS))
     started = time.perf_counter()
     table = run_validation(size, jobs=args.jobs)
     atomic.write_csv(out, table)
@@ -234,7 +253,7 @@ def add_experiment_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
                    help="a key and its values, e.g. process.bounce.probability=0.2,0.4; repeat "
                         "for more keys")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/sweep-<name>/)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/sweep-<name>-<keys varied>/)")
     add_run_options(p)
     p.set_defaults(handler=cmd_sweep)
 
@@ -271,7 +290,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                              for path in args.scenarios])
     targets = target_halfwidths(args, scenarios[0])
     default = Path("runs") / "-".join(["compare", *(s.name for s in scenarios)])
-    out = output_dir(args.out, default)
+    out = output_dir(args.out, default, "compare")
+    check_resources(args, scenarios)
     check_executor(args)
     result = compare(scenarios, args.replications, jobs=args.jobs, executor=args.executor,
                      scheduler=args.scheduler, out=out, progress=not args.quiet, **targets)
@@ -289,12 +309,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import time
 
-    from sim.sweeps import combinations, format_sweep, parse_vary, sweep
+    from sim.sweeps import combinations, default_folder, format_sweep, grid_marker, parse_vary, sweep
 
     scenario = load(args)
     vary = parse_vary(args.vary)
-    combinations(scenario, vary)
-    out = output_dir(args.out, Path("runs") / f"sweep-{scenario.name}")
+    combos = combinations(scenario, vary)
+    out = output_dir(args.out, default_folder(scenario, vary), "sweep", grid_marker(scenario, combos))
+    check_resources(args, [c.scenario for c in combos])
     check_executor(args)
     started = time.perf_counter()
     result = sweep(scenario, vary, out, args.replications, jobs=args.jobs, executor=args.executor,
@@ -313,10 +334,12 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from sim.warmup import warmup
+    from sim.warmup import check_series, warmup
 
     scenario = load(args)
-    out = output_dir(args.out, Path("runs") / f"{scenario.name}-warmup")
+    out = output_dir(args.out, Path("runs") / f"{scenario.name}-warmup", "warmup")
+    check_series(scenario, args.measure)
+    check_resources(args, [scenario])
     check_executor(args)
     result = warmup(scenario, args.replications, args.measure, jobs=args.jobs,
                     executor=args.executor, scheduler=args.scheduler, progress=not args.quiet)
@@ -350,16 +373,69 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    stdout, sys.stdout = sys.stdout, NamedStdout(sys.stdout)  # type: ignore[assignment]
     try:
         args = parser.parse_args(argv)
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        write_out("")
+        return code
     except UsageError as exc:
         return fail(re.sub(r"^argument (--[\w-]+): (?=\1)", "", str(exc)))
     except ScenarioError as exc:
         return fail(str(exc))
+    except OSError as exc:            # a full disk, a folder gone read-only, stdout to /dev/full
+        from sim.outdir import describe_oserror
+
+        _discard_stdout()
+        return fail(describe_oserror(exc))
+    except MemoryError:
+        return fail("out of memory (expected a run this machine can hold: fewer replications "
+                    "or jobs, or a smaller district)")
     except KeyboardInterrupt:
         print("govsim: interrupted", file=sys.stderr)
         return 130
+    finally:
+        sys.stdout = stdout
+
+
+def write_out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+class NamedStdout:
+    """sys.stdout whose write errors (``> /dev/full``) name standard output."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return int(self._call("write", text))
+
+    def flush(self) -> None:
+        self._call("flush")
+
+    def _call(self, name: str, *args: Any) -> Any:
+        try:
+            return getattr(self._stream, name)(*args)
+        except OSError as exc:
+            exc.filename = exc.filename or "standard output"
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _discard_stdout() -> None:
+    """Drop what could not be written, so the interpreter's last flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def fail(message: str) -> int:

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import atomic
+from sim import atomic, outdir
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.executors import Executor
 from sim.experiment import folder_manifest, manifest, plan_for, replicate, write_manifest
-from sim.metrics import kpi_names, mean_ci
+from sim.metrics import kpi_ci, kpi_names
 from sim.runfolder import RunWriter
 from sim.sequential import DEFAULT_CAP, Plan
 
@@ -87,6 +87,8 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int | None
     started = time.perf_counter()
     rows: list[list[dict[str, float]]] = []
     with ExitStack() as stack:
+        if out is not None:
+            stack.enter_context(outdir.folder(Path(out), "compare"))
         writers = ([stack.enter_context(RunWriter(Path(out) / s.name, s)) for s in scenarios]
                    if out is not None else [])
         for row in replicate(scenarios, plan, jobs, executor, scheduler, progress=progress):
@@ -95,12 +97,13 @@ def compare(scenarios: Sequence[Scenario | str | Path], replications: int | None
                 writer.add(rep.complaints, rep.kpis, rep.utilization)
         for writer in writers:
             writer.finish(manifest(writer.scenario, plan.n, time.perf_counter() - started, plan.rule()))
-    kpis = {s.name: pd.DataFrame([row[i] for row in rows], columns=["replication", *kpi_names(s)])
-            for i, s in enumerate(scenarios)}
-    table = comparison_table(kpis)
-    if out is not None:
-        atomic.write_csv(Path(out) / "comparison.csv", table)
-        write_manifest(out, folder_manifest("compare", scenarios, plan.n, time.perf_counter() - started))
+        kpis = {s.name: pd.DataFrame([row[i] for row in rows], columns=["replication", *kpi_names(s)])
+                for i, s in enumerate(scenarios)}
+        table = comparison_table(kpis)
+        if out is not None:
+            atomic.write_csv(Path(out) / "comparison.csv", table)
+            write_manifest(out, folder_manifest("compare", scenarios, plan.n,
+                                                time.perf_counter() - started))
     return Comparison(scenarios, kpis, table, plan, Path(out) if out is not None else None)
 
 
@@ -115,14 +118,14 @@ def comparison_table(kpis: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         a = base[kpi].to_numpy(dtype=float)
         for name in names:
             x = kpis[name][kpi].to_numpy(dtype=float)
-            mean, _, low, high, _ = mean_ci(x)
-            diff = (np.nan,) * 3 if name == names[0] else _paired(x, a)
+            mean, _, low, high, _ = kpi_ci(kpi, x)
+            diff = (np.nan,) * 3 if name == names[0] else _paired(kpi, x, a)
             rows.append(dict(zip(COLUMNS, (kpi, name, mean, low, high, *diff))))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def _paired(x: np.ndarray, a: np.ndarray) -> tuple[float, float, float]:
-    mean, _, low, high, _ = mean_ci(x - a)
+def _paired(kpi: str, x: np.ndarray, a: np.ndarray) -> tuple[float, float, float]:
+    mean, _, low, high, _ = kpi_ci(kpi, x - a, difference=True)
     return mean, low, high
 
 

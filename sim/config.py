@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 LEVELS: tuple[str, ...] = ("grid", "community", "street", "department", "platform", "leadership")
 """The levels of the hierarchy, bottom to top; a complaint's ``needs`` is one of these."""
@@ -31,6 +31,37 @@ Text = Annotated[str, Strict()]
 AtLeastOne = Annotated[int, Strict(), Field(ge=1)]
 AtLeastZero = Annotated[int, Strict(), Field(ge=0)]
 
+# Ranges the model can honestly run (docs/hardening.md): beyond them a square underflows, a
+# Poisson rate overflows, or a run needs more events than a machine can hold.
+CV_MIN, CV_MAX = 1e-6, 100.0         # below 1e-6 a gamma's shape 1/cv² loses all precision
+RATE_MAX = 1e3                       # multipliers and per-day rates: a thousand-fold is no district
+INTERVAL_MIN = 0.01                  # days (a quarter of an hour) between follow-ups or meetings
+HORIZON_MAX = 36_500.0               # days: a century
+UNITS_MAX = 1_000_000                # streets, communities, grids or departments
+POPULATION_MAX = 10**10              # more residents than the world has
+ROUNDS_MAX = 100_000                 # bounce rounds (the validation loop uses 10,000 as "no limit")
+COEFFICIENT_MAX = 1e3                # satisfaction coefficients (logistic scale)
+WEIGHT_MAX = 1e12                    # category weights: their sum stays finite and exact enough
+
+
+def _cv(value: float) -> float:
+    if 0 < value < CV_MIN:
+        raise ValueError(f"{value!r} is too small to compute (expected 0, or a value from {CV_MIN:g} "
+                         f"to {CV_MAX:g})")
+    return value
+
+
+CV = Annotated[float, Strict(), Field(ge=0, le=CV_MAX), AfterValidator(_cv)]
+Rate = Annotated[float, Strict(), Field(ge=0, le=RATE_MAX)]
+Interval = Annotated[float, Strict(), Field(ge=INTERVAL_MIN)]
+Units = Annotated[int, Strict(), Field(ge=1, le=UNITS_MAX)]
+Coefficient = Annotated[float, Strict(), Field(ge=-COEFFICIENT_MAX, le=COEFFICIENT_MAX)]
+
+
+
+def sla_label(days: float) -> str:
+    """How a service-level target is named in a KPI: ``resolved_within_<label>d_share``."""
+    return f"{days:g}"
 
 
 class ScenarioError(ValueError):
@@ -77,7 +108,7 @@ class Lognormal(Frozen):
     """the distribution's form: `lognormal`"""
     mean: PositiveFloat
     """mean of the lognormal"""
-    cv: NonNegFloat
+    cv: CV
     """coefficient of variation; 0 gives the mean"""
 
 
@@ -86,7 +117,7 @@ class Gamma(Frozen):
     """the distribution's form: `gamma`"""
     mean: PositiveFloat
     """mean of the gamma"""
-    cv: NonNegFloat
+    cv: CV
     """coefficient of variation; 0 gives the mean"""
 
 
@@ -152,17 +183,17 @@ def logn(mean: float, cv: float) -> Lognormal:
 
 # --------------------------------------------------------------------------- sections
 class District(Frozen):
-    streets: AtLeastOne = 22
+    streets: Units = 22
     """street offices"""
-    communities: AtLeastOne = 137
+    communities: Units = 137
     """communities, spread over streets as evenly as possible (§4)"""
-    grids: AtLeastOne = 1064
+    grids: Units = 1064
     """grids, spread over communities as evenly as possible"""
-    population: AtLeastOne = 1_100_000
+    population: Annotated[int, Strict(), Field(ge=1, le=POPULATION_MAX)] = 1_100_000
     """residents; grid populations sum to it"""
-    population_cv: NonNegFloat = 0.3
+    population_cv: Annotated[float, Strict(), Field(ge=0, le=10), AfterValidator(_cv)] = 0.3
     """coefficient of variation of grid populations (lognormal); 0 = equal grids"""
-    departments: AtLeastOne = 29
+    departments: Units = 29
     """district departments (each a unit with `levels.department.staff` staff)"""
 
     @model_validator(mode="after")
@@ -179,18 +210,18 @@ class Surge(Frozen):
     """first day of the surge"""
     days: PositiveFloat
     """length of the surge"""
-    multiplier: NonNegFloat
+    multiplier: Rate
     """factor on the rate (0 stops arrivals)"""
     categories: tuple[str, ...] = ()
     """categories affected; empty = all"""
 
 
 class Arrivals(Frozen):
-    per_1000_residents_per_day: NonNegFloat = 0.6
+    per_1000_residents_per_day: Rate = 0.6
     """complaints per 1,000 residents per day, on average"""
-    weekly_profile: tuple[NonNegFloat, ...] = (1.0,) * 7
+    weekly_profile: tuple[Rate, ...] = (1.0,) * 7
     """multipliers for Monday … Sunday, divided by their mean; day 0 is a Monday"""
-    overdispersion: NonNegFloat = 0.0
+    overdispersion: CV = 0.0
     """coefficient of variation of a daily gamma multiplier (mean 1) on the rate; 0 = Poisson"""
     surges: tuple[Surge, ...] = ()
     """periods of higher (or lower) arrivals"""
@@ -208,7 +239,7 @@ class Arrivals(Frozen):
 class Category(Frozen):
     name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     """the category's name, as in the outputs"""
-    weight: NonNegFloat
+    weight: Annotated[float, Strict(), Field(ge=0, le=WEIGHT_MAX)]
     """relative frequency"""
     needs: dict[LevelName, Probability]
     """distribution of the lowest level with the power to resolve a complaint of this category"""
@@ -233,13 +264,19 @@ class Level(Frozen):
     handle: Distribution
     """time to triage and pass on a complaint, or to take a contact"""
     resolve: Distribution
-    """time to resolve a complaint"""
+    """staff time to resolve a complaint: the server's own work on the fix"""
+    lead: Distribution = Fixed(dist="fixed", value=0.0)
+    """elapsed days after the `resolve` work before the complaint closes (a contractor, funding, a
+    procedure), holding no server: not in utilisation, busy days or queues"""
+    fixes: Probability = 1.0
+    """probability that a resolution at this level fixes the problem; one that does not is reported
+    again (`residents.reopen_after_days`, a *reopen*)"""
 
 
 class Leadership(Frozen):
     """The leading group: periodic meetings (the default) or ordinary staff."""
 
-    meeting_every_days: PositiveFloat | None = None
+    meeting_every_days: Interval | None = None
     """days between meetings; the first meeting is at this day"""
     items_per_meeting: AtLeastOne | None = None
     """complaints a meeting takes at most; `null` = all waiting"""
@@ -248,7 +285,12 @@ class Leadership(Frozen):
     handle: Distribution | None = None
     """handle time, in staff mode"""
     resolve: Distribution = logn(30.0, 1.0)
-    """implementation time after a meeting takes a complaint (meetings), or resolve time (staff)"""
+    """implementation time after a meeting takes a complaint (meetings; holds no one), or resolve time
+    (staff)"""
+    lead: Distribution = Fixed(dist="fixed", value=0.0)
+    """elapsed days after `resolve` before the complaint closes, holding no one, as at the other levels"""
+    fixes: Probability = 1.0
+    """probability that the group's resolution fixes the problem, as at the other levels"""
 
     @model_validator(mode="after")
     def _one_mode(self) -> Leadership:
@@ -320,7 +362,7 @@ class Bounce(Frozen):
     (§8)"""
     probability: Probability = 0.5
     """chance that the bounce level dodges an `unclear` complaint, drawn anew on every pass"""
-    max_rounds: AtLeastZero = 6
+    max_rounds: Annotated[int, Strict(), Field(ge=0, le=ROUNDS_MAX)] = 6
     """bounces a complaint can have: after `max_rounds` bounces, its next pass through `from` stalls it
     there (§7); with `0` nothing is bounced: a dodge or a complaint with nowhere higher to go stalls"""
     delay: Distribution = expo(5.0)
@@ -330,7 +372,7 @@ class Bounce(Frozen):
 
 
 class Pushdown(Frozen):
-    tasks_per_community_per_day: NonNegFloat = 5.2
+    tasks_per_community_per_day: Rate = 5.2
     """departments' tasks arriving at each community per day (Poisson)"""
     work: Distribution = logn(0.1, 1.0)
     """community staff time per task"""
@@ -355,7 +397,7 @@ class Process(Frozen):
     """departments sending problems back (the legacy process)"""
     top_resolves_all: Flag = True
     """the last level of the route resolves everything it gets"""
-    duplicate_contacts: NonNegFloat = 0.0
+    duplicate_contacts: Rate = 0.0
     """mean number (Poisson) of extra contacts per complaint at entry, from overlapping grid systems"""
     pushdown: Pushdown = Pushdown()
     """departments' own tasks pushed onto communities"""
@@ -380,42 +422,46 @@ class Process(Frozen):
 class Residents(Frozen):
     patience: Distribution | None = expo(60.0)
     """days a resident waits before giving up (§9); `null` = never gives up"""
-    follow_up_every_days: PositiveFloat | None = 14.0
+    follow_up_every_days: Interval | None = 14.0
     """interval between a resident's follow-up contacts to the entry unit, while the complaint is open and
-    before the deadline and the horizon (§9); `null` = never follows up"""
+    before the deadline and the horizon (§9); `null` = never follows up. Each contact holds a server of
+    the unit it reaches for that level's `handle` time, whatever the complaint's state by then"""
+    reopen_after_days: Distribution = expo(7.0)
+    """days after a closure that did not fix the problem (`levels.<level>.fixes`) until the resident
+    reports it again at the entry unit (§9); only while their patience lasts"""
 
 
 class Satisfaction(Frozen):
-    intercept: Number = 2.5
+    intercept: Coefficient = 2.5
     """log-odds of satisfaction for a complaint resolved at once without handoffs (2.5 ≈ 92%)"""
-    per_day: Number = -0.05
+    per_day: Coefficient = -0.05
     """change in log-odds per day open"""
-    per_handoff: Number = -0.2
+    per_handoff: Coefficient = -0.2
     """per handoff (escalations and bounces)"""
-    per_bounce: Number = -0.6
+    per_bounce: Coefficient = -0.6
     """per bounce, on top of its handoff"""
-    unresolved: Number = -3.0
+    unresolved: Coefficient = -3.0
     """once, if the complaint was abandoned or is open"""
     survey_size: AtLeastZero = 1561
     """residents asked in the simulated survey per replication (at most the cohort); 0 = no survey (NaN)"""
 
 
 class Scenario(Frozen):
-    name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9-]+$")]
+    name: Annotated[str, Strict(), Field(pattern=r"^[a-z0-9-]+$", max_length=100)]
     """the scenario's name; the default output folder is `runs/<name>/`"""
     description: Text = ""
     """one line for humans"""
-    seed: AtLeastZero = 20200116
+    seed: Annotated[int, Strict(), Field(ge=0, le=2**63 - 1)] = 20200116
     """the seed of all random numbers (§16)"""
-    horizon_days: PositiveFloat = 400.0
+    horizon_days: Annotated[float, Strict(), Field(gt=0, le=HORIZON_MAX)] = 400.0
     """simulated length of one replication"""
     warmup_days: NonNegFloat = 30.0
     """complaints arriving before this are not in the KPIs; level statistics start here (§13)"""
     cooldown_days: NonNegFloat = 35.0
     """complaints arriving in the last `cooldown_days` are not in the KPIs (§13)"""
-    replications: AtLeastOne = 20
+    replications: Annotated[int, Strict(), Field(ge=1, le=100_000)] = 20
     """independent replications per run (`--replications` overrides it for one run)"""
-    sla_days: tuple[PositiveFloat, ...] = (7.0, 30.0)
+    sla_days: tuple[Annotated[float, Strict(), Field(gt=0, le=HORIZON_MAX)], ...] = (7.0, 30.0)
     """deadlines: one KPI `resolved_within_<d>d_share` per item (§15)"""
     district: District = District()
     """the district's size and shape"""
@@ -437,8 +483,10 @@ class Scenario(Frozen):
         if self.warmup_days + self.cooldown_days >= self.horizon_days:
             raise bad("cooldown_days", "warmup_days + cooldown_days leave no cohort "
                       "(expected their sum below horizon_days)")
-        if len(set(self.sla_days)) != len(self.sla_days):
-            raise bad("sla_days", f"{list(self.sla_days)} repeats a value (expected each target once)")
+        labels = [sla_label(d) for d in self.sla_days]
+        if len(set(labels)) != len(labels):
+            raise bad("sla_days", f"{list(self.sla_days)[:10]} gives two KPIs the same name "
+                      f"(expected targets that differ in their first 6 digits: {', '.join(labels)})")
         if sum(c.weight for c in self.categories) <= 0:
             raise bad("categories", "all weights are zero (expected a positive weight)")
         names = [c.name for c in self.categories]
@@ -501,20 +549,10 @@ def read_mapping(path: str | Path, expected: str, keys: str = "scenario keys") -
     """The top-level mapping of a YAML file; ScenarioError naming the file when it cannot be
     read, is not YAML, or holds something else (``expected`` says what file it should be,
     ``keys`` what its mapping holds)."""
+    from sim import yamlio
+
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(source, "", f"no such file (expected {expected})") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(source, "", f"cannot read ({exc.__class__.__name__})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ScenarioError(source, where, f"not valid YAML: {problem}") from None
+    raw = yamlio.load(path, expected)
     if not isinstance(raw, dict):
         raise ScenarioError(source, "", f"expected a mapping of {keys} at the top level")
     return raw
@@ -531,15 +569,18 @@ def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
 
 def parse_overrides(items: list[str], source: str = "--set") -> dict[str, Any]:
     """``["a.b=1", "c=[x, y]"]`` -> ``{"a.b": 1, "c": ["x", "y"]}``, values parsed as YAML."""
+    from sim import yamlio
+
     out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ScenarioError(source, item, "expected KEY=VALUE, e.g. process.bounce.probability=0.3")
         try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise ScenarioError(source, key.strip(), f"value {value!r} is not valid YAML") from None
+            out[key.strip()] = yamlio.parse(value, source)
+        except ScenarioError as exc:
+            raise ScenarioError(source, key.strip(),
+                                f"value {yamlio.shown(value)} is {exc.message}") from None
     return out
 
 
@@ -571,6 +612,6 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | list[str],
 
 
 def _index(part: str, node: list[Any], source: str, here: str) -> int:
-    if not part.isdigit() or int(part) >= len(node):
+    if not (part.isascii() and part.isdigit()) or int(part) >= len(node):
         raise ScenarioError(source, here, f"expected a list index from 0 to {len(node) - 1}")
     return int(part)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, Protocol
 
@@ -33,11 +33,58 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+MAX_WORKERS = 1024
+"""Worker processes at most, however many tasks: more than any machine has cores."""
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: the kernel kills this worker when the process that started it dies
+    (even by kill -9), so no orphan keeps computing (Linux; elsewhere a watcher thread)."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        _watch_parent(parent)
+        return
+    if os.getppid() != parent:          # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="govsim-parent-watch", daemon=True).start()
+
+
+def _dask_client() -> Any:
+    """dask.distributed.Client, or one line saying how to install the optional extra."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        from sim.config import ScenarioError
+
+        raise ScenarioError("--executor", "dask", "needs Dask, an optional extra "
+                            "(expected it installed: pip install 'govsim[dask]')") from None
+    return Client
+
+
 def check_scheduler(scheduler: str | None, timeout: float = 10.0) -> None:
     """Fail early, before any file is written, when the Dask scheduler cannot be reached."""
-    from dask.distributed import Client
-
     from sim.config import ScenarioError
+
+    Client = _dask_client()
 
     address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")
     if not address:
@@ -52,22 +99,23 @@ def check_scheduler(scheduler: str | None, timeout: float = 10.0) -> None:
 
 def ordered(function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], jobs: int | None = 1,
             executor: Executor = "local", scheduler: str | None = None,
-            window: int | None = None) -> Iterator[Any]:
+            window: int | None = None, count: int | None = None) -> Generator[Any, None, None]:
     """``function(*task)`` for each task, yielded in task order, at most ``window`` in flight.
 
     ``tasks`` is consumed lazily, so a caller that stops early (enough replications) stops
-    the submissions too; the tasks still in flight are cancelled or left to finish.
+    the submissions too; the tasks still in flight are cancelled or left to finish. With
+    ``count`` (how many tasks there are at most), no more workers start than there are tasks.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r} is not one of {', '.join(EXECUTORS)}")
-    workers = jobs or default_jobs()
+    workers = max(1, min(jobs or default_jobs(), count if count is not None else MAX_WORKERS))
     if executor == "local" and workers == 1:
         return (function(*task) for task in tasks)
     return _windowed(function, tasks, workers, executor, scheduler, window)
 
 
 def _windowed(function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], workers: int,
-              executor: Executor, scheduler: str | None, window: int | None) -> Iterator[Any]:
+              executor: Executor, scheduler: str | None, window: int | None) -> Generator[Any, None, None]:
     opener = _dask if executor == "dask" else _pool
     with opener(workers, scheduler) as (submit, capacity):
         size = window or 2 * capacity
@@ -89,7 +137,7 @@ def _windowed(function: Callable[..., Any], tasks: Iterable[tuple[Any, ...]], wo
 def _pool(workers: int, _scheduler: str | None) -> Iterator[tuple[Submit, int]]:
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         yield pool.submit, workers
     finally:

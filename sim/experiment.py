@@ -167,7 +167,7 @@ def replicate(scenarios: Sequence[Scenario], plan: Plan, jobs: int | None = 1,
     """Replication r of every scenario, for r = 0, 1, ... until the plan has enough."""
     tasks = ((s, r, events) for r in range(plan.cap) for s in scenarios)
     window = (jobs or default_jobs()) * len(scenarios) if plan.sequential else None
-    stream = ordered(simulate, tasks, jobs, executor, scheduler, window)
+    stream = ordered(simulate, tasks, jobs, executor, scheduler, window, count=plan.cap * len(scenarios))
     name = scenarios[0].name if len(scenarios) == 1 else f"{len(scenarios)} scenarios"
     bar = progress_bar(None if plan.sequential else plan.cap, name, progress)
     try:
@@ -249,6 +249,10 @@ def manifest(scenario: Scenario, replications: int, wall_seconds: float,
     return made
 
 
+VERSIONED = ("govsim", "simpy", "numpy", "pandas", "scipy", "pyarrow", "pydantic", "pyyaml")
+"""The packages whose versions can change a run's numbers or files, in every manifest."""
+
+
 def folder_manifest(kind: str, scenarios: Sequence[Scenario], replications: int, wall_seconds: float,
                     **extra: Any) -> dict[str, Any]:
     """The manifest of a folder of run folders (a compare or a sweep): what it holds and what
@@ -269,7 +273,7 @@ def write_manifest(out: str | Path, made: dict[str, Any]) -> None:
 
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for dist in ("govsim", "simpy", "numpy", "pandas"):
+    for dist in VERSIONED:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

@@ -12,15 +12,16 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from sim.config import DIST_NAMES, KEYED, PRIOR_NAMES, Scenario, ScenarioError
+from sim.yamlio import shown
 
 
-def first_error(exc: ValidationError, source: str, raw: dict[str, Any],
+def first_error(exc: ValidationError, source: str, raw: Any,
                 root: type[BaseModel] = Scenario) -> ScenarioError:
     """The first of pydantic's errors as one located line; ``root`` is the model of the whole
     file (a scenario, or a calibration or sensitivity file)."""
     err = exc.errors(include_url=False)[0]
     loc = [str(p) for p in err["loc"] if not (isinstance(p, str) and _is_internal(p))]
-    message = _describe(err, raw, loc, root)
+    message = _describe(dict(err), raw, loc, root)
     if KEYED in message:
         _, key, message = message.split(KEYED)
         loc = [*loc, *key.split(".")]
@@ -33,7 +34,7 @@ def _is_internal(part: str) -> bool:
             or part in ("function-after", "tagged-union"))
 
 
-def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str], root: type[BaseModel]) -> str:
+def _describe(err: Any, raw: Any, loc: list[str], root: type[BaseModel]) -> str:
     kind, ctx, got = err["type"], err.get("ctx", {}), err.get("input")
     bounds = {"greater_than": "above", "greater_than_equal": "at least",
               "less_than": "below", "less_than_equal": "at most"}
@@ -43,27 +44,40 @@ def _describe(err: dict[str, Any], raw: dict[str, Any], loc: list[str], root: ty
         return "missing (a required key)"
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        return f"{got!r} is out of range (expected a value {bounds[kind]} {limit})"
+        return f"{shown(got)} is out of range (expected a value {bounds[kind]} {limit})"
+    if kind == "string_too_long":
+        return f"has {len(str(got))} characters (expected at most {ctx.get('max_length')})"
     if kind in ("too_short", "too_long"):
         return f"has {ctx.get('actual_length')} items (expected {_length_rule(ctx)})"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = str(ctx.get("expected_tags") or ", ".join(DIST_NAMES)).replace("'", "")
         return f"unknown or missing dist (expected dist: one of {tags})"
     if kind == "literal_error":
-        return f"{got!r} is not allowed (expected {ctx.get('expected')})"
+        return f"{shown(got)} is not allowed (expected {ctx.get('expected')})"
     if kind == "string_pattern_mismatch":
-        return f"{got!r} has characters that are not allowed (expected lower-case letters, digits and -)"
+        return f"{shown(got)} has characters that are not allowed (expected lower-case letters, digits and -)"
     if kind == "finite_number":
-        return f"{got!r} is not finite (expected a finite number)"
+        return f"{shown(got)} is not finite (expected a finite number)"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     expected = {"int": "a whole number", "float": "a number", "bool": "true or false",
                 "string": "text", "dict": "a mapping", "tuple": "a list", "model": "a mapping",
                 "list": "a list"}
+    if kind.startswith("float") and isinstance(got, str) and _number(got):
+        return (f"{shown(got)} is text to YAML (expected a number: write exponents with a dot "
+                f"and a signed exponent, as in {float(got):.1e})")
     for prefix, what in expected.items():
         if kind.startswith(prefix) or kind == f"{prefix}_type":
-            return f"{got!r} is the wrong type (expected {what})"
-    return f"{err['msg']} (got {got!r})"
+            return f"{shown(got)} is the wrong type (expected {what})"
+    return f"{err['msg']} (got {shown(got)})"
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _length_rule(ctx: dict[str, Any]) -> str:
@@ -73,12 +87,12 @@ def _length_rule(ctx: dict[str, Any]) -> str:
     return f"at least {low}" if low is not None else f"at most {high}"
 
 
-def _known_keys(loc: list[str], raw: dict[str, Any], root: type[BaseModel]) -> list[str]:
+def _known_keys(loc: list[str], raw: Any, root: type[BaseModel]) -> list[str]:
     """The keys allowed in the section that holds the unknown one."""
     section: Any = raw
     model: Any = root
     for part in loc[:-1]:
-        if isinstance(section, list) and part.isdigit() and int(part) < len(section):
+        if isinstance(section, list) and part.isascii() and part.isdigit() and int(part) < len(section):
             section = section[int(part)]
         else:
             section = section.get(part, {}) if isinstance(section, dict) else {}

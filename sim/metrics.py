@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.config import LEVELS, Scenario
+from sim.config import LEVELS, Scenario, sla_label
 from sim.records import ReplicationRecords
 
 SUMMARY_COLUMNS = ("kpi", "mean", "std", "ci_low", "ci_high", "replications")
@@ -22,18 +22,14 @@ def kpi_names(scenario: Scenario) -> list[str]:
     """The KPI columns of ``kpis.csv``, in order."""
     return [
         "arrivals", "resolved_share", "abandoned_share", "open_share",
-        *(f"resolved_within_{_days(d)}d_share" for d in scenario.sla_days),
+        *(f"resolved_within_{sla_label(d)}d_share" for d in scenario.sla_days),
         "days_to_close_mean", "days_to_close_p50", "days_to_close_p90", "wait_days_mean",
-        "handoffs_mean", "bounces_mean", "contacts_mean",
+        "handoffs_mean", "bounces_mean", "contacts_mean", "reopens_mean", "resolution_reported_share",
         *(f"resolved_at_{level}_share" for level in LEVELS),
         "satisfaction_mean", "satisfaction_survey",
         *(f"utilization_{level}" for level in LEVELS),
         "pushdown_share_of_community_time",
     ]
-
-
-def _days(d: float) -> str:
-    return f"{d:g}"
 
 
 def replication_kpis(scenario: Scenario, complaints: pd.DataFrame, rec: ReplicationRecords,
@@ -48,12 +44,13 @@ def replication_kpis(scenario: Scenario, complaints: pd.DataFrame, rec: Replicat
     for name, code in (("resolved", 0), ("abandoned", 1), ("open", 2)):
         k[f"{name}_share"] = _share(outcome == code, n)
     for d in scenario.sla_days:
-        k[f"resolved_within_{_days(d)}d_share"] = _share(close_days <= d, n)
+        k[f"resolved_within_{sla_label(d)}d_share"] = _share(close_days <= d, n)
     k["days_to_close_mean"] = _mean(close_days)
     k["days_to_close_p50"] = _quantile(close_days, 0.5)
     k["days_to_close_p90"] = _quantile(close_days, 0.9)
-    for column in ("wait_days", "handoffs", "bounces", "contacts"):
+    for column in ("wait_days", "handoffs", "bounces", "contacts", "reopens"):
         k[f"{column}_mean"] = _mean(cohort[column].to_numpy())
+    k["resolution_reported_share"] = reported_resolution(resolved, cohort["reopens"].to_numpy())
     level_codes = cohort["resolved_level"].cat.codes.to_numpy()[resolved]
     for i, level in enumerate(LEVELS):
         k[f"resolved_at_{level}_share"] = _share(level_codes == i, len(level_codes))
@@ -67,6 +64,14 @@ def replication_kpis(scenario: Scenario, complaints: pd.DataFrame, rec: Replicat
     return k
 
 
+def reported_resolution(resolved: np.ndarray, reopens: np.ndarray) -> float:
+    """The hotline's count: each complaint's final state (closure, abandonment, still open)
+    is one ticket and each closure that did not fix the problem (a reopen) one more; the
+    share of tickets that fixed it. Without reopens it is ``resolved_share``."""
+    tickets = len(resolved) + int(reopens.sum())
+    return float(resolved.sum()) / tickets if tickets else float("nan")
+
+
 def survey(p: np.ndarray, size: int, rng: np.random.Generator) -> float:
     """Share satisfied among ``size`` residents asked at random, as a third-party survey does."""
     if size == 0 or len(p) == 0:
@@ -77,12 +82,31 @@ def survey(p: np.ndarray, size: int, rng: np.random.Generator) -> float:
 
 def summarize(kpis: pd.DataFrame) -> pd.DataFrame:
     """Mean, standard deviation and 95% t-interval of each KPI over replications."""
+    if kpis.columns.duplicated().any():
+        raise ValueError(f"two KPI columns share a name: {list(kpis.columns[kpis.columns.duplicated()])}")
     rows = []
     for name in [c for c in kpis.columns if c != "replication"]:
-        mean, std, low, high, n = mean_ci(kpis[name].to_numpy(dtype=float))
+        mean, std, low, high, n = kpi_ci(name, kpis[name].to_numpy(dtype=float))
         rows.append({"kpi": name, "mean": mean, "std": std, "ci_low": low, "ci_high": high,
                      "replications": n})
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def kpi_range(kpi: str) -> tuple[float, float]:
+    """Where a KPI's values lie: shares and probabilities in [0, 1], counts and days >= 0."""
+    if kpi.endswith("_share") or kpi.startswith(("satisfaction_", "utilization_", "pushdown_share")):
+        return 0.0, 1.0
+    return 0.0, float("inf")
+
+
+def kpi_ci(kpi: str, values: np.ndarray, difference: bool = False) -> tuple[float, float, float, float, int]:
+    """``mean_ci`` with the interval kept inside the KPI's range (for a paired difference of
+    shares, inside [-1, 1]): a t-interval of a share over few replications can leave [0, 1]."""
+    mean, std, low, high, n = mean_ci(values)
+    lo, hi = kpi_range(kpi)
+    if difference:
+        lo = -hi
+    return mean, std, max(low, lo), min(high, hi), n
 
 
 def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float, float, int]:

@@ -23,7 +23,7 @@ OUTCOMES = ("resolved", "abandoned", "open")
 COMPLAINT_COLUMNS = (
     "replication", "complaint_id", "arrival_day", "grid", "community", "street", "category",
     "needs", "unclear", "entry_level", "outcome", "closed_day", "days_open", "resolved_level",
-    "handoffs", "bounces", "contacts", "wait_days", "in_cohort", "satisfied_p",
+    "handoffs", "bounces", "contacts", "reopens", "wait_days", "lead_days", "in_cohort", "satisfied_p",
 )
 UTILIZATION_COLUMNS = ("replication", "level", "staff_days", "busy_days", "utilization", "mean_queue")
 EVENT_COLUMNS = ("replication", "complaint_id", "day", "activity", "level", "unit")
@@ -40,6 +40,7 @@ class Activity(IntEnum):
     STALL = 7
     FOLLOW_UP = 8
     ABANDON = 9
+    REOPEN = 10
 
 
 ACTIVITIES = tuple(a.name.lower() for a in Activity)
@@ -60,23 +61,32 @@ class ReplicationRecords:
     def from_world(cls, world: World) -> ReplicationRecords:
         s, cs, d = world.scenario, world.complaints, world.district
         n = len(cs)
-        grid = world.stream.grid[:n]
+
+        def column(attribute: str, dtype: Any) -> np.ndarray:
+            return np.fromiter((getattr(c, attribute) for c in cs), dtype, n)
+
+        grid = column("grid", np.int64)
+        outcome = column("outcome", np.int8)
+        level = np.fromiter((c.at.level.index for c in cs), np.int8, n)
         columns = {
-            "arrival_day": world.stream.day[:n],
+            "complaint_id": column("id", np.int64),
+            "arrival_day": column("arrival", float),
             "grid": grid,
             "community": d.community_of_grid[grid],
             "street": d.street_of_grid[grid],
-            "category": world.stream.category[:n],
-            "needs": world.stream.needs[:n],
-            "unclear": world.stream.unclear[:n],
+            "category": column("category", np.int64),
+            "needs": column("needs", np.int64),
+            "unclear": column("unclear", bool),
             "entry_level": np.fromiter((c.entry.level.index for c in cs), np.int8, n),
-            "outcome": np.fromiter((c.outcome for c in cs), np.int8, n),
-            "closed_day": np.fromiter((c.closed_day for c in cs), float, n),
-            "resolved_level": np.fromiter((c.resolved_level for c in cs), np.int8, n),
-            "handoffs": np.fromiter((c.handoffs for c in cs), np.int32, n),
-            "bounces": np.fromiter((c.bounces for c in cs), np.int32, n),
-            "contacts": np.fromiter((c.contacts for c in cs), np.int32, n),
-            "wait_days": np.fromiter((c.wait for c in cs), float, n),
+            "outcome": outcome,
+            "closed_day": column("closed_day", float),
+            "resolved_level": np.where(outcome == 0, level, -1).astype(np.int8),
+            "handoffs": column("handoffs", np.int32),
+            "bounces": column("bounces", np.int32),
+            "contacts": column("contacts", np.int32),
+            "reopens": column("reopens", np.int32),
+            "wait_days": column("wait", float),
+            "lead_days": column("lead", float),
         }
         window = s.horizon_days - s.warmup_days
         levels = [_level_row(world, stats, window) for stats in world.levels]
@@ -92,7 +102,7 @@ class ReplicationRecords:
 
 def _level_row(world: World, stats: Any, window: float) -> dict[str, Any]:
     """Time-averaged load of one level over the measurement window."""
-    active = stats.index in world.rules.route or (stats.index == 1 and len(world.pushdown_day) > 0)
+    active = stats.index in world.rules.route or (stats.index == 1 and world.intake.tasks > 0)
     meets = stats.index == LEVELS.index("leadership") and world.scenario.levels.leadership.meets
     if meets:
         per_meeting = world.scenario.levels.leadership.items_per_meeting
@@ -121,7 +131,7 @@ def complaint_frame(scenario: Scenario, rec: ReplicationRecords) -> pd.DataFrame
     names = [cat.name for cat in scenario.categories]
     frame = pd.DataFrame({
         "replication": np.full(n, rec.replication, dtype=np.int32),
-        "complaint_id": np.arange(n, dtype=np.int64),
+        "complaint_id": c["complaint_id"],
         "arrival_day": c["arrival_day"],
         "grid": c["grid"].astype(np.int32),
         "community": c["community"].astype(np.int32),
@@ -137,7 +147,9 @@ def complaint_frame(scenario: Scenario, rec: ReplicationRecords) -> pd.DataFrame
         "handoffs": c["handoffs"],
         "bounces": c["bounces"],
         "contacts": c["contacts"],
+        "reopens": c["reopens"],
         "wait_days": c["wait_days"],
+        "lead_days": c["lead_days"],
         "in_cohort": in_cohort,
         "satisfied_p": satisfaction_p(scenario, days_open, c["handoffs"], c["bounces"], outcome == 0),
     })
@@ -150,7 +162,7 @@ def satisfaction_p(scenario: Scenario, days_open: np.ndarray, handoffs: np.ndarr
     s = scenario.satisfaction
     z = (s.intercept + s.per_day * days_open + s.per_handoff * handoffs + s.per_bounce * bounces
          + s.unresolved * (~resolved))
-    return 1.0 / (1.0 + np.exp(-z))
+    return np.exp(-np.logaddexp(0.0, -z))      # 1 / (1 + e^-z), without overflow
 
 
 def utilization_frame(rec: ReplicationRecords) -> pd.DataFrame:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import atomic
@@ -69,15 +68,18 @@ class Manifest(BaseModel):
 
 
 def load_manifest(path: str | Path = MANIFEST) -> Manifest:
+    """The manifest, or one located line on what is wrong with it."""
+    from sim import yamlio
+    from sim.messages import first_error
+
     source = str(path)
+    raw = yamlio.load(path, "a manifest like results/manifest.yaml")
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, "", "expected a mapping with the key entries at the top level")
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         return Manifest.model_validate(raw)
-    except FileNotFoundError:
-        raise ScenarioError(source, "", "no such file (expected results/manifest.yaml)") from None
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        raise ScenarioError(source, ".".join(str(p) for p in err["loc"]), err["msg"]) from None
+        raise first_error(exc, source, raw, Manifest) from None
 
 
 @dataclass

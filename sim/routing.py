@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from sim.config import LEVELS, Scenario
+from sim.draws import Purpose
+
+Uniform = Callable[[int], float]
+"""The complaint's own uniform(0, 1) draw for a purpose (``draws.Purpose``) at this visit."""
 
 GRID, COMMUNITY, STREET, DEPARTMENT, PLATFORM, LEADERSHIP = range(len(LEVELS))
 
@@ -40,6 +44,7 @@ class Rules:
     bounce_probability: float
     max_rounds: int
     guide_resolve_community: float
+    guide_delay_factor: float
 
     @classmethod
     def of(cls, scenario: Scenario) -> Rules:
@@ -50,23 +55,25 @@ class Rules:
             next_level[low] = high
         return cls(route, tuple(next_level), route[-1], p.top_resolves_all, p.bounce.allowed,
                    LEVELS.index(p.bounce.from_), LEVELS.index(p.bounce.to), p.bounce.probability,
-                   p.bounce.max_rounds, p.guide_effect.resolve_community)
+                   p.bounce.max_rounds, p.guide_effect.resolve_community,
+                   p.guide_effect.delay_factor)
 
 
-def can_resolve(rules: Rules, level: int, needs: int, guided: bool, uniform: Callable[[], float]) -> bool:
+def can_resolve(rules: Rules, level: int, needs: int, guided: bool, uniform: Uniform) -> bool:
     """The unit has the power: its level is high enough, it is the all-resolving top, or a
     guide helps a grid solve a community-level problem."""
     if needs <= level:
         return True
     if level == rules.top and rules.top_resolves_all:
         return True
-    return level == GRID and guided and needs == COMMUNITY and uniform() < rules.guide_resolve_community
+    return (level == GRID and guided and needs == COMMUNITY
+            and uniform(Purpose.GUIDE) < rules.guide_resolve_community)
 
 
-def dodges(rules: Rules, level: int, unclear: bool, uniform: Callable[[], float]) -> bool:
+def dodges(rules: Rules, level: int, unclear: bool, uniform: Uniform) -> bool:
     """At the bounce level, an unclear complaint is sent back with the bounce probability,
     drawn anew on every pass ("territorial management")."""
-    return unclear and uniform() < rules.bounce_probability
+    return unclear and uniform(Purpose.DODGE) < rules.bounce_probability
 
 
 def worn_out(rules: Rules, bounces: int) -> bool:
@@ -80,7 +87,7 @@ def bounce_unless_worn_out(rules: Rules, bounces: int) -> Action:
 
 
 def decide(rules: Rules, level: int, needs: int, unclear: bool, bounces: int, guided: bool,
-           uniform: Callable[[], float]) -> Action:
+           uniform: Uniform) -> Action:
     """The routing decision for a complaint a unit of ``level`` is about to work on."""
     at_bounce_level = rules.bounce_allowed and level == rules.bounce_from
     if at_bounce_level:
@@ -95,3 +102,27 @@ def decide(rules: Rules, level: int, needs: int, unclear: bool, bounces: int, gu
     if at_bounce_level:                      # nowhere higher to go: always sent back
         return bounce_unless_worn_out(rules, bounces)
     return Action.STALL
+
+
+def entry_level(rules: Rules, branch: bool) -> int:
+    """Where a grid's residents bring problems: the first level of the route, except that
+    a route starting at the grid skips grids without a party branch."""
+    first = rules.route[0]
+    return rules.route[1] if first == GRID and not branch and len(rules.route) > 1 else first
+
+
+def bounce_target(rules: Rules, entry: int) -> int:
+    """Back to ``bounce.to``, or to where the complaint entered if it never passed that
+    level (a complaint that entered at the street is not sent down to a community)."""
+    return max(rules.bounce_to, entry)
+
+
+def escalation_delay(rules: Rules, level: int, guided: bool, delay: float) -> float:
+    """The delay on the way up: a guide speeds the way out of a guided grid by its factor."""
+    return delay * rules.guide_delay_factor if level == GRID and guided else delay
+
+
+def fix_holds(fixes: float, uniform: Uniform) -> bool:
+    """A resolution fixes the problem with the level's ``fixes`` probability; else the
+    resident finds out and reports it again."""
+    return fixes >= 1.0 or uniform(Purpose.FIX) < fixes

@@ -4,8 +4,8 @@ A run of the Shibei scenario makes a quarter of a million complaints per replica
 replications do not fit comfortably in memory. So each replication's complaints are appended
 to ``complaints.parquet`` (one row group each) as soon as it is its turn, and only the small
 tables (KPIs, utilization) stay in memory. Big files grow under hidden temporary names and
-are renamed at the end; ``manifest.json`` is written last, so a folder with a manifest is
-whole, and a folder without one is unfinished, whatever else lies in it.
+are renamed at the end; ``manifest.json`` is written last, and the whole folder, built
+beside its final name, replaces any older run folder in one rename (sim/outdir.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim import atomic
+from sim import atomic, outdir
 from sim.config import Scenario
 from sim.metrics import kpi_names, summarize
 from sim.records import UTILIZATION_COLUMNS
@@ -54,9 +54,9 @@ class ParquetAppender:
 class RunWriter:
     """Writes one run folder replication by replication; use as a context manager.
 
-    Replications must be added in index order. The old manifest goes first, so from then
-    on the folder counts as unfinished; leaving the block with an error leaves no new file
-    under its final name, no temporary file and no manifest.
+    Replications must be added in index order. The folder is built in a hidden sibling and
+    replaces ``out`` as a whole when ``finish`` ends (sim/outdir.py): leaving the block with
+    an error leaves the old folder, if any, as it was, and nothing else behind.
     """
 
     def __init__(self, out: str | Path, scenario: Scenario, events: bool = False) -> None:
@@ -65,18 +65,21 @@ class RunWriter:
         self.events = events
         self.kpis: list[dict[str, float]] = []
         self.utilization: list[pd.DataFrame] = []
+        self._folder = ExitStack()
         self._stack = ExitStack()
 
     def __enter__(self) -> RunWriter:
-        self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / MANIFEST).unlink(missing_ok=True)
-        atomic.remove_stale(self.out)
-        self._complaints = ParquetAppender(self.out / "complaints.parquet", self._stack)
-        self._events = ParquetAppender(self.out / "events.parquet", self._stack) if self.events else None
+        self._staging = self._folder.enter_context(outdir.replaced(self.out))
+        self._complaints = ParquetAppender(self._staging / "complaints.parquet", self._stack)
+        self._events = (ParquetAppender(self._staging / "events.parquet", self._stack)
+                        if self.events else None)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._stack.__exit__(*exc)
+        try:
+            self._stack.__exit__(*exc)
+        finally:
+            self._folder.__exit__(*exc)
 
     def add(self, complaints: pd.DataFrame, kpis: dict[str, float], utilization: pd.DataFrame,
             events: pd.DataFrame | None = None) -> None:
@@ -100,11 +103,12 @@ class RunWriter:
         self._stack.close()
         kpis = self.kpi_frame()
         summary = summarize(kpis)
-        atomic.write_text(self.out / "scenario.yaml", self.scenario.to_yaml())
-        atomic.write_csv(self.out / "kpis.csv", kpis)
-        atomic.write_csv(self.out / "summary.csv", summary)
-        atomic.write_csv(self.out / "utilization.csv", self.utilization_frame())
-        atomic.write_text(self.out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        atomic.write_text(self._staging / "scenario.yaml", self.scenario.to_yaml())
+        atomic.write_csv(self._staging / "kpis.csv", kpis)
+        atomic.write_csv(self._staging / "summary.csv", summary)
+        atomic.write_csv(self._staging / "utilization.csv", self.utilization_frame())
+        atomic.write_text(self._staging / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        self._folder.close()
         return summary
 
 

@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import LEVELS
-
 ARRIVAL_PURPOSES = ("times", "counts", "overdispersion", "grid", "category", "needs", "unclear",
                     "department", "patience", "duplicates")
-REPLICATION_PURPOSES = (
-    "arrivals", "routing", "residents", "pushdown", "escalation", "bounce",
-    *(f"{level}.{kind}" for level in LEVELS for kind in ("handle", "resolve")),
-    "pushdown.work",
-)
+REPLICATION_PURPOSES = ("arrivals", "residents", "pushdown", "pushdown.work", "complaints")
+"""``complaints`` is the root of each complaint's own draws (sim/draws.py)."""
 DISTRICT_PURPOSES = ("population", "branches")
 DISTRICT_KEY = 2**31 - 1
 """Spawn key of the district's stream: fixed for a seed, shared by every replication."""
@@ -39,11 +34,15 @@ class Streams:
             self._generators[purpose] = np.random.default_rng(self._children[purpose])
         return self._generators[purpose]
 
+    def sequence(self, purpose: str) -> np.random.SeedSequence:
+        """A fresh copy of the child sequence of ``purpose``, to derive streams from."""
+        seq = self._children[purpose]
+        return np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key)
+
     def child(self, purpose: str, purposes: tuple[str, ...]) -> Streams:
         """The same sub-streams on every call: spawn from a fresh copy of the child sequence
         (spawning from the child itself would give new ones each time)."""
-        seq = self._children[purpose]
-        return Streams(np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key), purposes)
+        return Streams(self.sequence(purpose), purposes)
 
 
 def replication_streams(seed: int, replication: int) -> Streams:

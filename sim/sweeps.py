@@ -10,6 +10,7 @@ any other folder is run again from scratch. ``sweep.csv`` is rebuilt from the fo
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -22,7 +23,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim import atomic
+from sim import atomic, outdir
 from sim.config import Scenario, ScenarioError
 from sim.executors import Executor, ordered
 from sim.experiment import folder_manifest, manifest, progress_bar, simulate, write_manifest
@@ -84,7 +85,9 @@ def parse_vary(items: Sequence[str], source: str = FLAG) -> dict[str, list[str]]
 
 def split_values(text: str) -> list[str]:
     """Split on the commas that are not inside brackets, braces or quotes."""
-    values, depth, quote, current = [], 0, "", []
+    values: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
@@ -118,7 +121,35 @@ def combinations(base: Scenario, vary: Mapping[str, Sequence[Any]], source: str 
         if folders.count(folder) > 1:
             raise ScenarioError(source, "", f"two combinations share the folder name {folder!r} "
                                 "(expected values that differ in letters or digits)")
+        if len(folder.encode()) > outdir.NAME_MAX - outdir.RESERVED:
+            raise ScenarioError(source, "", f"the folder name of a combination is {len(folder)} "
+                                f"characters (expected at most {outdir.NAME_MAX - outdir.RESERVED}: "
+                                "shorter values)")
+    seen: dict[str, Combination] = {}
+    for combo in out:
+        first = seen.setdefault(combo.scenario.sha256(), combo)
+        if first is not combo:
+            raise ScenarioError(source, "", f"{combo.folder} and {first.folder} are the same "
+                                "scenario (expected values that differ once read as YAML)")
     return out
+
+
+def default_folder(base: Scenario, vary: Mapping[str, Sequence[Any]]) -> Path:
+    """``runs/sweep-<name>-<keys varied>``: two sweeps of one scenario over different keys
+    get different folders."""
+    keys = UNSAFE.sub("_", "-".join(vary))
+    name = f"sweep-{base.name}-{keys}"
+    if len(name) > 120:
+        digest = hashlib.sha256("\n".join(vary).encode()).hexdigest()[:8]
+        name = f"{name[:100]}-{digest}"
+    return Path("runs") / name
+
+
+def grid_marker(base: Scenario, combos: Sequence[Combination]) -> dict[str, Any]:
+    """What makes a sweep folder this sweep's: the base scenario and every combination."""
+    keys = [key for key, _ in combos[0].values]
+    values = {key: list(dict.fromkeys(dict(c.values)[key] for c in combos)) for key in keys}
+    return {"scenario_sha256": base.sha256(), "vary": values}
 
 
 def _text(value: Any) -> str:
@@ -139,15 +170,17 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], out: str | Path
     write ``out/sweep.csv``. Values may be given as YAML text (``"0.4"``) or as values."""
     started = time.perf_counter()
     combos = combinations(scenario, vary)
-    out = Path(out) if out is not None else Path("runs") / f"sweep-{scenario.name}"
+    out = Path(out) if out is not None else default_folder(scenario, vary)
     count = scenario.replications if replications is None else replications
-    todo = [c for c in combos if not finished(out / c.folder, c.scenario, count)]
-    _run_all(todo, out, count, jobs, executor, scheduler, progress, done_before=len(combos) - len(todo))
-    table = sweep_table(combos, out)
-    atomic.write_csv(out / "sweep.csv", table)
-    varied = {key: [_text(v) for v in values] for key, values in vary.items()}
-    write_manifest(out, folder_manifest("sweep", [scenario], count, time.perf_counter() - started,
-                                        vary=varied, scenario_sha256=scenario.sha256()))
+    with outdir.folder(out, "sweep", grid_marker(scenario, combos)):
+        todo = [c for c in combos if not finished(out / c.folder, c.scenario, count)]
+        _run_all(todo, out, count, jobs, executor, scheduler, progress,
+                 done_before=len(combos) - len(todo))
+        table = sweep_table(combos, out)
+        atomic.write_csv(out / "sweep.csv", table)
+        varied = {key: [_text(v) for v in values] for key, values in vary.items()}
+        write_manifest(out, folder_manifest("sweep", [scenario], count, time.perf_counter() - started,
+                                            vary=varied, scenario_sha256=scenario.sha256()))
     ran = {c.folder for c in todo}
     return SweepResult(table, out, combos, [c.folder for c in combos if c.folder in ran],
                        [c.folder for c in combos if c.folder not in ran])
@@ -157,7 +190,7 @@ def _run_all(todo: list[Combination], out: Path, count: int, jobs: int | None, e
              scheduler: str | None, progress: bool, done_before: int) -> None:
     """Run the combinations' replications as one stream of work, finishing folders in order."""
     tasks = ((c.scenario, r, False) for c in todo for r in range(count))
-    stream = ordered(simulate, tasks, jobs, executor, scheduler)
+    stream = ordered(simulate, tasks, jobs, executor, scheduler, count=len(todo) * count)
     combo_bar = progress_bar(len(todo) + done_before, "sweep", progress, unit="combination")
     combo_bar.update(done_before)
     rep_bar = progress_bar(len(todo) * count, "replications", progress)

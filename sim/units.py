@@ -1,78 +1,117 @@
 """The things the SimPy world is made of: complaints, offices (units) and their levels.
 
 A ``Complaint`` carries one resident's problem and where it stands; a ``Unit`` is one office
-with ``staff`` servers and a FIFO queue (and a front queue for push-down tasks that go
-first); ``LevelStats`` adds up the work of all units of one level inside the measurement
-window; a ``Wake`` is the already-triggered SimPy event the world schedules for each step.
-All are plain slotted objects: the event loop touches them millions of times a run.
+with ``staff`` servers that owns its queue discipline (first come, first served, with
+push-down tasks ahead of everything when they go first); ``LevelStats`` adds up the work of
+all units of one level inside the measurement window. All are plain slotted objects: the
+event loop touches them millions of times a run.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from enum import IntEnum
 
 from sim.config import LEVELS
-from sim.distributions import Sampler
 
-VISIT, CONTACT, TASK = 0, 1, 2              # kinds of work a unit's staff does
-QUEUED, SERVICE, DELAY, STALLED, CLOSED = range(5)
-RESOLVED, ABANDONED, OPEN = 0, 1, 2          # outcomes, as in records.OUTCOMES
+
+class Work(IntEnum):
+    """What a staff member is doing: a complaint's visit, a resident's contact, a task."""
+
+    VISIT = 0
+    CONTACT = 1
+    TASK = 2
+
+
+class State(IntEnum):
+    """Where a complaint stands."""
+
+    QUEUED = 0         # waiting for a staff member
+    SERVICE = 1        # a staff member is on it
+    DELAY = 2          # on its way between units (escalation or bounce delay)
+    STALLED = 3        # left lying: only the resident's patience ends it
+    LEAD = 4           # the fix is under way (contractor, funding), holding no one
+    REOPENING = 5      # closed but not fixed: the resident will report it again
+    CLOSED = 6
+
+
+class Outcome(IntEnum):
+    """How a complaint ended; the codes of the ``outcome`` column (records.OUTCOMES)."""
+
+    RESOLVED = 0
+    ABANDONED = 1
+    OPEN = 2
+
+
+VISIT, CONTACT, TASK = Work
+QUEUED, SERVICE, DELAY, STALLED, LEAD, REOPENING, CLOSED = State
+RESOLVED, ABANDONED, OPEN = Outcome
+
+Item = tuple[int, "Complaint | None", float, int]
+"""A unit's queued work: (kind, complaint or None for a task, day queued, k). ``k`` is the
+contact's own index among its complaint's contacts (for its handle time); -1 otherwise."""
 
 
 class Complaint:
-    """One resident's problem and its state in the run."""
+    """One resident's problem and its state in the run (a slotted record: the loop's hot data)."""
 
-    __slots__ = ("id", "arrival", "grid", "needs", "unclear", "department", "deadline", "entry", "at",
-                 "state", "outcome", "closed_day", "resolved_level",
-                 "handoffs", "bounces", "contacts", "wait")
+    __slots__ = ("id", "arrival", "grid", "category", "needs", "unclear", "department", "deadline",
+                 "entry", "at", "state", "outcome", "closed_day",
+                 "visits", "handoffs", "bounces", "contacts", "reopens", "wait", "lead")
 
-    def __init__(self, cid: int, arrival: float, grid: int, needs: int, unclear: bool,
-                 department: int, deadline: float) -> None:
-        self.id, self.arrival, self.grid, self.needs = cid, arrival, grid, needs
-        self.unclear, self.department, self.deadline = unclear, department, deadline
-        self.entry: Unit | None = None     # where the resident brought it, and calls back
-        self.at: Unit | None = None        # the unit it is at, or is being passed on from
+    entry: Unit        # where the resident brought it, and calls back (set on entry)
+    at: Unit           # the unit it is at, or is being passed on from
+
+    def __init__(self, cid: int, arrival: float, grid: int, category: int, needs: int,
+                 unclear: bool, department: int, deadline: float) -> None:
+        self.id, self.arrival, self.grid, self.category = cid, arrival, grid, category
+        self.needs, self.unclear, self.department, self.deadline = needs, unclear, department, deadline
         self.state, self.outcome = QUEUED, OPEN
-        self.closed_day, self.resolved_level = float("nan"), -1
-        self.handoffs = self.bounces = 0
+        self.closed_day = float("nan")
+        self.visits = [0] * len(LEVELS)    # visits begun per level: the k of their draws
+        self.handoffs = self.bounces = self.reopens = 0
         self.contacts = 1
-        self.wait = 0.0
-
-
-class Wake:
-    """An already-triggered SimPy event carrying one callback: what ``Environment.run`` uses
-    for its own ``until`` event, and lighter than a ``Timeout`` for the model's many steps."""
-
-    __slots__ = ("callbacks", "_ok", "_value")
-
-    def __init__(self, callback: Callable[[Any], None]) -> None:
-        self.callbacks = [callback]
-        self._ok = True
-        self._value = None
+        self.wait = self.lead = 0.0
 
 
 class LevelStats:
     """Work done at one level inside the measurement window [warmup, horizon]."""
 
-    __slots__ = ("index", "name", "staff", "units", "handle", "resolve", "busy_days",
-                 "queue_days", "pushdown_days", "meetings", "taken")
+    __slots__ = ("index", "name", "staff", "units", "busy_days", "queue_days", "pushdown_days",
+                 "meetings", "taken")
 
-    def __init__(self, index: int, staff: int, units: int, handle: Sampler | None,
-                 resolve: Sampler) -> None:
+    def __init__(self, index: int, staff: int, units: int) -> None:
         self.index, self.name, self.staff, self.units = index, LEVELS[index], staff, units
-        self.handle, self.resolve = handle, resolve
         self.busy_days = self.queue_days = self.pushdown_days = 0.0
         self.meetings = self.taken = 0
 
 
 class Unit:
-    """One office: ``staff`` servers, a FIFO queue, and a front queue for priority tasks."""
+    """One office: ``staff`` servers and its queue discipline (FIFO; tasks first if so set)."""
 
-    __slots__ = ("level", "index", "staff", "busy", "queue", "front")
+    __slots__ = ("level", "index", "staff", "busy", "queue", "front", "tasks_first")
 
-    def __init__(self, level: LevelStats, index: int, staff: int) -> None:
+    def __init__(self, level: LevelStats, index: int, staff: int, tasks_first: bool = False) -> None:
         self.level, self.index, self.staff, self.busy = level, index, staff, 0
-        self.queue: deque[tuple[int, Complaint | None, float]] = deque()
-        self.front: deque[tuple[int, Complaint | None, float]] = deque()
+        self.tasks_first = tasks_first
+        self.queue: deque[Item] = deque()
+        self.front: deque[Item] = deque()  # push-down tasks, when they go first
+
+    def put(self, item: Item) -> None:
+        """Queue work for the next free staff member."""
+        (self.front if self.tasks_first and item[0] == TASK else self.queue).append(item)
+
+    def take(self) -> Item:
+        """The next work in the unit's order; only while ``waiting()``."""
+        return (self.front or self.queue).popleft()
+
+    def waiting(self) -> bool:
+        return bool(self.front or self.queue)
+
+    def items(self) -> list[Item]:
+        """Everything still queued, for the horizon's accounting."""
+        return [*self.front, *self.queue]
+
+    def clear(self) -> None:
+        self.front.clear()
+        self.queue.clear()

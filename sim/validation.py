@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import LEVELS, Scenario, validate
+from sim.executors import die_with_parent
 from sim.experiment import Replication, simulate
 from sim.metrics import mean_ci
 from sim.queueing import ErlangA, Node, Station, feedback_visits, jackson, periodic_wait, priority_waits
@@ -31,6 +32,9 @@ from sim.queueing import ErlangA, Node, Station, feedback_visits, jackson, perio
 FAMILY_CONFIDENCE = 0.99
 TABLE_COLUMNS = ("case", "measure", "simulated", "ci_low", "ci_high", "theory", "rel_error", "pass")
 SEED = 20200116
+LITTLE_TOLERANCE = 0.01
+"""Little's law ratios may miss 1 by the edge effect, (mean wait)/(window): at most about
+0.5% at the quick size (docs/validation.md); an accounting error of 5% still fails."""
 
 
 @dataclass(frozen=True)
@@ -100,23 +104,26 @@ class Case:
 
 @dataclass(frozen=True)
 class MMc(Case):
-    """One department, ``servers`` staff, exponential resolve times: M/M/c (Erlang C)."""
+    """One department, ``servers`` staff, exponential resolve times: M/M/c (Erlang C). With a
+    fixed ``lead`` after the work, which holds no one: the same queue, closing ``lead`` later."""
 
     rate: float
     service: float
     servers: int
+    lead: float = 0.0
 
     @property
     def name(self) -> str:  # type: ignore[override]
-        return f"mmc-c{self.servers}-rho{round(100 * self.rate * self.service / self.servers)}"
+        name = f"mmc-c{self.servers}-rho{round(100 * self.rate * self.service / self.servers)}"
+        return f"{name}-lead{self.lead:g}" if self.lead else name
 
     def raw(self) -> dict[str, Any]:
-        return degenerate(self.name, self.rate, ["department"], "department",
-                          {"department": staffed(self.servers, self.service)})
+        department = {**staffed(self.servers, self.service), "lead": {"dist": "fixed", "value": self.lead}}
+        return degenerate(self.name, self.rate, ["department"], "department", {"department": department})
 
     def theory(self) -> dict[str, float]:
         s = Station(self.rate, self.service, self.servers)
-        return {"wait_days_mean": s.wait, "p_wait": s.p_wait, "days_to_close_mean": s.sojourn,
+        return {"wait_days_mean": s.wait, "p_wait": s.p_wait, "days_to_close_mean": s.sojourn + self.lead,
                 "utilization_department": s.utilization}
 
 
@@ -300,6 +307,7 @@ CASES: tuple[Case, ...] = (
     MMc(rate=0.5, service=1.0, servers=1),
     MMc(rate=4.2, service=0.5, servers=3),
     MMc(rate=7.2, service=1.0, servers=8),
+    MMc(rate=4.2, service=0.5, servers=3, lead=2.0),
     BounceLoop(),
     Tandem(),
     Impatient(),
@@ -323,19 +331,28 @@ def measure(name: str, rep: Replication) -> float:
 
 
 def little(scenario: Scenario, rep: Replication, per_level: bool) -> dict[str, tuple[float, float]]:
-    """Little's law, measure -> (mean queue from the units, arrival rate x mean wait from the
-    complaints), over the measurement window: in total and, from the event log, per level."""
+    """Little's law, measure -> (mean queue from the units over arrival rate x mean wait from
+    the complaints, 1), over the measurement window: in total and, from the event log, per
+    level. Paired per replication, so the interval is that of the ratio, not of either side."""
     window = scenario.horizon_days - scenario.warmup_days
     queue = dict(zip(rep.utilization["level"], rep.utilization["mean_queue"]))
     c = rep.complaints
     arrived = (c["arrival_day"] >= scenario.warmup_days).to_numpy()
     rate = np.count_nonzero(arrived) / window
     wait = float(c["wait_days"].to_numpy()[arrived].mean())
-    out = {"littles_law_total": (float(sum(queue.values())), rate * wait)}
+    out: dict[str, tuple[float, float]] = {
+        "littles_law_total": _ratio(float(sum(queue.values())), rate * wait)}
     if per_level and rep.events is not None:
         for level, rate_wait in level_queue_load(scenario, rep.events).items():
-            out[f"littles_law_{level}"] = (float(queue[level]), rate_wait)
+            out[f"littles_law_{level}"] = _ratio(float(queue[level]), rate_wait)
     return out
+
+
+def _ratio(queue: float, rate_wait: float) -> tuple[float, float]:
+    """Little's law paired within the replication: L / (lambda W), which is 1 (the 'theory')."""
+    if rate_wait == 0:
+        return (1.0 if queue == 0 else float("inf")), 1.0
+    return queue / rate_wait, 1.0
 
 
 def level_queue_load(scenario: Scenario, events: pd.DataFrame) -> dict[str, float]:
@@ -384,7 +401,8 @@ def samples(cases: Iterable[Case], size: str | Size = "full",
     if workers == 1:
         results = [replicate(*task) for task in tasks]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             results = list(pool.map(replicate, *zip(*tasks), chunksize=2))
     rows = []
     for i, case in enumerate(cases):
@@ -401,9 +419,10 @@ def table(rows: Sequence[tuple[str, str, np.ndarray, float]]) -> pd.DataFrame:
     out = []
     for case, name, values, theory in rows:
         mean, _, low, high, _ = mean_ci(values, confidence)
+        slack = LITTLE_TOLERANCE if name.startswith("littles_law") else 0.0
         out.append({"case": case, "measure": name, "simulated": mean, "ci_low": low, "ci_high": high,
                     "theory": theory, "rel_error": (mean - theory) / theory if theory else np.nan,
-                    "pass": bool(low <= theory <= high)})
+                    "pass": bool(low - slack <= theory <= high + slack)})
     return pd.DataFrame(out, columns=list(TABLE_COLUMNS))
 
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from sim import atomic
-from sim.config import Scenario
+from sim import atomic, outdir
+from sim.config import Scenario, ScenarioError
 from sim.executors import Executor
 from sim.experiment import plan_for, replicate
 
@@ -106,11 +106,21 @@ class Warmup:
     def save(self, out: str | Path) -> Path:
         """``warmup.csv`` (the series) and ``warmup.png`` (the plot) in folder ``out``."""
         out = Path(out)
-        atomic.write_csv(out / "warmup.csv", self.series)
         png = io.BytesIO()
         plot(self).savefig(png, format="png", dpi=110)
-        atomic.write_atomic(out / "warmup.png", lambda f: f.write(png.getvalue()))
+        with outdir.folder(out, "warmup"):
+            atomic.write_csv(out / "warmup.csv", self.series)
+            atomic.write_atomic(out / "warmup.png", lambda f: f.write(png.getvalue()))
         return out
+
+
+def check_series(scenario: Scenario, measure: Measure) -> None:
+    """Refuse, before running anything, a horizon too short for MSER-5's daily series."""
+    days = scenario.horizon_days - (0 if measure == "backlog" else scenario.cooldown_days)
+    if int(days) < 2 * BATCH:
+        raise ScenarioError(scenario.name, "horizon_days", f"{int(days)} whole days of series "
+                            f"(expected at least {2 * BATCH} for MSER-{BATCH}: a longer horizon_days"
+                            f"{'' if measure == 'backlog' else ' or a shorter cooldown_days'})")
 
 
 def warmup(scenario: Scenario, replications: int | None = None, measure: Measure = "time-in-system",
@@ -119,6 +129,7 @@ def warmup(scenario: Scenario, replications: int | None = None, measure: Measure
     """Run the replications, average their daily series and find the MSER-5 cut."""
     if measure not in MEASURES:
         raise ValueError(f"measure {measure!r} is not one of {', '.join(MEASURES)}")
+    check_series(scenario, measure)
     plan = plan_for(scenario, replications)
     series = [daily(rep.complaints, scenario, measure)
               for (rep,) in replicate([scenario], plan, jobs, executor, scheduler, progress=progress)]

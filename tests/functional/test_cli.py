@@ -16,15 +16,16 @@ from kit import BROKEN, DEMO, ROOT, tiny_raw
 
 from sim.cli import main
 from sim.config import LEVELS, load_scenario
+from sim.experiment import VERSIONED
 from sim.metrics import kpi_names
 from sim.records import process_mining_log
 
 COMPLAINT_COLUMNS = ["replication", "complaint_id", "arrival_day", "grid", "community", "street",
                      "category", "needs", "unclear", "entry_level", "outcome", "closed_day", "days_open",
-                     "resolved_level", "handoffs", "bounces", "contacts", "wait_days", "in_cohort",
-                     "satisfied_p"]
+                     "resolved_level", "handoffs", "bounces", "contacts", "reopens", "wait_days",
+                     "lead_days", "in_cohort", "satisfied_p"]
 ACTIVITIES = ["arrive", "queue", "start", "handoff", "escalate", "bounce", "resolve", "stall",
-              "follow_up", "abandon"]
+              "follow_up", "abandon", "reopen"]
 
 
 def write_scenario(tmp_path: Path, raw: dict, name: str = "scenario.yaml") -> Path:
@@ -131,7 +132,7 @@ def test_out_is_a_file(tmp_path, capsys, good):
     out.write_text("")
     assert main(["run", str(good), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"govsim: error: --out: {out} is a file (expected a folder)"]
+    assert err == [f"govsim: error: --out: {out}: is a file (expected a folder)"]
     assert out.read_text() == ""
 
 
@@ -140,7 +141,7 @@ def test_out_inside_a_file(tmp_path, capsys, good):
     taken = tmp_path / "taken"
     taken.write_text("")
     line = fails(capsys, ["run", str(good), "--out", str(taken / "sub"), "--quiet"], taken / "sub")
-    assert line == f"govsim: error: --out: {taken} is a file (expected a folder)"
+    assert line == f"govsim: error: --out: {taken}: is a file (expected a folder)"
 
 
 def test_broken_scenario_through_a_subprocess(tmp_path):
@@ -208,7 +209,7 @@ def test_manifest_and_resolved_scenario(demo_run):
     manifest = json.loads((demo_run / "manifest.json").read_text())
     for key in ("name", "scenario_sha256", "seed", "replications", "wall_seconds"):
         assert key in manifest
-    assert {"govsim", "python", "simpy", "numpy", "pandas"} <= set(manifest["versions"])
+    assert set(VERSIONED) | {"python"} <= set(manifest["versions"])
     assert "git_commit" in manifest
     assert (manifest["name"], manifest["seed"], manifest["replications"]) == ("demo", 7, 2)
     resolved = load_scenario(demo_run / "scenario.yaml")

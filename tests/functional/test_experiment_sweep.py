@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -83,11 +84,13 @@ def test_unfinished_or_stale_folders_are_run_again(tmp_path):
     vary = {"process.duplicate_contacts": [0, 0.5, 1]}
     sim.sweep(scenario, vary, out=tmp_path, replications=1)
     first, second, third = (tmp_path / f"process.duplicate_contacts={v}" for v in (0, 0.5, 1))
-    (second / "manifest.json").unlink()  # as if killed before the manifest was written
-    (second / ".complaints.parquet.abc.tmp").write_bytes(b"half a file")
+    shutil.rmtree(second)  # as if killed while it was built beside its final name
+    staging = tmp_path / f".{second.name}.govsim-new-abc"
+    staging.mkdir()
+    (staging / ".complaints.parquet.abc.tmp").write_bytes(b"half a file")
     manifest = json.loads((third / "manifest.json").read_text())
     manifest["scenario_sha256"] = "0" * 64  # made by another version of the scenario
     (third / "manifest.json").write_text(json.dumps(manifest))
     result = sim.sweep(scenario, vary, out=tmp_path, replications=1)
     assert result.skipped == [first.name] and result.ran == [second.name, third.name]
-    assert not list(second.glob(".*.tmp"))
+    assert not staging.exists() and not list(second.glob(".*.tmp"))

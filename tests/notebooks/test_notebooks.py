@@ -18,11 +18,12 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbclient import NotebookClient
 
-pytestmark = pytest.mark.notebooks
+pytestmark = [pytest.mark.notebooks, pytest.mark.slow]   # long: skip with -m "not slow"
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "notebooks"
-NAMES = ("01-quickstart", "02-legacy-vs-whistle", "03-what-buys-what", "04-sensitivity")
+NAMES = ("01-quickstart", "02-legacy-vs-whistle", "03-what-buys-what", "04-sensitivity",
+         "07-inspection-campaign")
 KERNEL = "python3"
 CELL_TIMEOUT = 600          # seconds for any one cell; the whole set takes well under two minutes
 ENVIRONMENT = {

@@ -6,16 +6,32 @@ from __future__ import annotations
 import pytest
 from kit import tiny
 
-from sim.routing import COMMUNITY, DEPARTMENT, GRID, LEADERSHIP, PLATFORM, STREET, Action, Rules, decide
+from sim.draws import Purpose
+from sim.routing import (
+    COMMUNITY,
+    DEPARTMENT,
+    GRID,
+    LEADERSHIP,
+    PLATFORM,
+    STREET,
+    Action,
+    Rules,
+    bounce_target,
+    decide,
+    entry_level,
+    escalation_delay,
+    fix_holds,
+)
 
 
 class Draws:
     """A scripted uniform(0, 1) stream that counts how often it is asked."""
 
     def __init__(self, *values: float) -> None:
-        self.values, self.used = list(values), 0
+        self.values, self.used, self.purposes = list(values), 0, []
 
-    def __call__(self) -> float:
+    def __call__(self, purpose: int) -> float:
+        self.purposes.append(Purpose(purpose))
         value = self.values[self.used]
         self.used += 1
         return value
@@ -64,7 +80,7 @@ def test_unclear_complaint_is_dodged_with_the_bounce_probability(u, bounces, exp
     draws = Draws(u)
     assert decide(rules(**BOUNCING), DEPARTMENT, DEPARTMENT, True, bounces, False, draws) == expected
     if expected != Action.STALL:        # a worn-out complaint may stall without a draw
-        assert draws.used == 1
+        assert draws.purposes == [Purpose.DODGE]
 
 
 def test_clear_complaint_is_never_dodged_and_draws_nothing():
@@ -98,7 +114,7 @@ def test_guided_grid_resolves_community_problems_by_chance(u, expected):
     r = rules(guides=1, guide_effect={"resolve_community": 0.3})
     draws = Draws(u)
     assert decide(r, GRID, COMMUNITY, False, 0, True, draws) == expected
-    assert draws.used == 1
+    assert draws.purposes == [Purpose.GUIDE]
 
 
 def test_guide_does_not_help_above_community_nor_unguided_grids():
@@ -107,3 +123,37 @@ def test_guide_does_not_help_above_community_nor_unguided_grids():
     assert decide(r, GRID, STREET, False, 0, True, draws) == Action.ESCALATE
     assert decide(r, GRID, COMMUNITY, False, 0, False, draws) == Action.ESCALATE
     assert draws.used == 0
+
+
+@pytest.mark.parametrize(("route", "branch", "expected"), [
+    (["grid", "street", "department"], True, GRID),
+    (["grid", "street", "department"], False, STREET),     # no party branch: the next level
+    (["grid", "community", "street"], False, COMMUNITY),
+    (["community", "street", "department"], True, COMMUNITY),
+    (["community", "street", "department"], False, COMMUNITY),
+])
+def test_entry_level_skips_grids_without_a_party_branch(route, branch, expected):
+    assert entry_level(rules(route=route), branch) == expected
+
+
+@pytest.mark.parametrize(("entry", "expected"), [(GRID, STREET), (COMMUNITY, STREET), (STREET, STREET),
+                                                 (DEPARTMENT, DEPARTMENT)])
+def test_bounce_target_is_bounce_to_or_the_entry_if_higher(entry, expected):
+    assert bounce_target(rules(**BOUNCING), entry) == expected      # bounce.to: street
+
+
+def test_escalation_delay_is_shortened_only_out_of_guided_grids():
+    r = rules(guides=1, guide_effect={"delay_factor": 0.25})
+    assert escalation_delay(r, GRID, True, 2.0) == 0.5
+    assert escalation_delay(r, GRID, False, 2.0) == 2.0
+    assert escalation_delay(r, COMMUNITY, True, 2.0) == 2.0
+
+
+@pytest.mark.parametrize(("fixes", "u", "expected", "drawn"), [
+    (1.0, None, True, []), (0.7, 0.69, True, [Purpose.FIX]), (0.7, 0.7, False, [Purpose.FIX]),
+    (0.0, 0.0, False, [Purpose.FIX]),
+])
+def test_fix_holds_with_the_level_probability(fixes, u, expected, drawn):
+    draws = Draws() if u is None else Draws(u)
+    assert fix_holds(fixes, draws) is expected
+    assert draws.purposes == drawn

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 from kit import small_shibei, tiny
 
+from sim.arrivals import draw_pushdown
 from sim.district import build_district
 from sim.model import World
 from sim.streams import ARRIVAL_PURPOSES, REPLICATION_PURPOSES, district_streams, replication_streams
@@ -36,8 +37,9 @@ def test_pushdown_work_does_not_reuse_the_task_times_numbers():
     s = small_shibei("2019-legacy", **{
         "process.pushdown.work": {"dist": "uniform", "low": 0, "high": 200}})
     w = World(s, build_district(s), replication_streams(s.seed, 0))
-    times = set(np.round(w.pushdown_day, 9))
-    work = np.round([w.pushdown_work() for _ in range(len(times))], 9)
+    again = replication_streams(s.seed, 0)["pushdown"]           # the world's task times, drawn again
+    times = set(np.round(draw_pushdown(s, build_district(s), again)[0], 9))
+    work = np.round([w.intake.work() for _ in range(len(times))], 9)
     assert len(times) > 1000
     assert np.isin(work, list(times)).mean() < 0.01
 

@@ -7,7 +7,7 @@ street 0.2 / 2, escalation delay 0.5.
 from __future__ import annotations
 
 import pytest
-from kit import ANY, staffed, tiny, trace, traced
+from kit import ANY, staffed, tiny, traced
 
 
 def test_patience_in_a_queue_and_during_service():
@@ -126,10 +126,31 @@ def test_duplicate_contacts_queue_at_the_entry_and_count():
     assert table["wait_days"].tolist() == pytest.approx([0.0, 0.25])
 
 
-def test_contacts_of_a_resolved_complaint_are_all_dropped():
-    """Queued contacts of a complaint that has been resolved are dropped (World._serve_next
-    skips closed complaints); that should not depend on whether the resolve happened at the
-    instant the contact reached the front of the queue."""
+def test_duplicate_contacts_cost_staff_time_after_their_complaint_closed():
+    """Complaint 0's two duplicate contacts reached grid 0 at its arrival. The office does not
+    know they are duplicates: each holds the grid for its handle time even though complaint 0
+    was resolved meanwhile (2.0 to 2.2), so complaint 1, queued since 1.5, starts at 2.2."""
     s = tiny()
-    events = trace(s, {"day": 1.0, "duplicates": 2}, {"day": 1.5})
-    assert events[-2:] == [(1, 2.0, "start", "grid"), (1, 3.0, "resolve", "grid")]
+    events, table, w = traced(s, {"day": 1.0, "duplicates": 2}, {"day": 1.5})
+    assert events == [
+        (0, 1.0, "arrive", "grid"),
+        (0, 1.0, "start", "grid"),
+        (1, 1.5, "arrive", "grid"),
+        (1, 1.5, "queue", "grid"),
+        (0, 2.0, "resolve", "grid"),
+        (1, 2.2, "start", "grid"),
+        (1, 3.2, "resolve", "grid"),
+    ]
+    assert table["contacts"].tolist() == [3, 1]
+    assert table["wait_days"].tolist() == pytest.approx([0.0, 0.7])
+    assert w.levels[0].busy_days == pytest.approx(1.0 + 2 * 0.1 + 1.0)
+
+
+def test_no_follow_up_once_the_complaint_closed():
+    """A follow-up is a contact made while the complaint is open: complaint 0 closes at 2.0,
+    so its resident's call due at 3.0 is never made and costs nothing."""
+    s = tiny(residents={"follow_up_every_days": 2.0})
+    events, table, w = traced(s, {"day": 1.0})
+    assert events == [(0, 1.0, "arrive", "grid"), (0, 1.0, "start", "grid"), (0, 2.0, "resolve", "grid")]
+    assert table["contacts"].tolist() == [1]
+    assert w.levels[0].busy_days == pytest.approx(1.0)

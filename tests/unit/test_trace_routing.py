@@ -168,6 +168,29 @@ def test_bounce_without_a_higher_level_even_when_clear():
     ]
 
 
+def test_bounce_goes_back_to_the_entry_when_it_is_above_bounce_to():
+    """Bounces go to ``bounce.to`` (the grid here), but this complaint came from a grid
+    without a party branch and entered at the street: it is sent back to the street, never
+    down to a grid office that never had it."""
+    s = tiny(process={"grid_branches": 1, "route": ["grid", "street", "department"],
+                      "bounce": {"allowed": True, "to": "grid", "probability": 1.0, "max_rounds": 1}})
+    without = int(np.flatnonzero(~build_district(s).branch)[0])
+    assert trace(s, {"day": 1.0, "grid": without, "needs": "department", "unclear": True}) == [
+        (0, 1.0, "arrive", "street"),
+        (0, 1.0, "start", "street"),
+        (0, 1.2, "escalate", "street"),
+        (0, 1.7, "handoff", "department"),
+        (0, 1.7, "start", "department"),
+        (0, 2.2, "bounce", "department"),
+        (0, 3.2, "handoff", "street"),
+        (0, 3.2, "start", "street"),
+        (0, 3.4, "escalate", "street"),
+        (0, 3.9, "handoff", "department"),
+        (0, 3.9, "start", "department"),
+        (0, 4.4, "stall", "department"),
+    ]
+
+
 def test_unclear_problem_is_not_bounced_when_bounce_is_not_allowed():
     s = tiny(process={"bounce": {"allowed": False, "probability": 1.0}})
     events = trace(s, {"day": 1.0, "needs": "department", "unclear": True})

@@ -20,6 +20,8 @@ from scipy import stats
 from sim.metrics import mean_ci
 from sim.validation import BounceLoop, Size, samples
 
+pytestmark = pytest.mark.slow   # long: run with the full tier (CI), skip with -m 'not slow'
+
 ciw = pytest.importorskip("ciw")
 
 CASE = BounceLoop()

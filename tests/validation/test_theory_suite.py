@@ -10,8 +10,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from sim import validation
 from sim.cli import main
 from sim.validation import CASES, TABLE_COLUMNS, Meetings, MMc, Size, run_validation
+
+pytestmark = pytest.mark.slow   # long: run with the full tier (CI), skip with -m 'not slow'
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +76,23 @@ def test_the_table_does_not_depend_on_jobs():
     cases = [MMc(rate=0.5, service=1.0, servers=1), Meetings()]
     pd.testing.assert_frame_equal(run_validation(size, jobs=1, cases=cases),
                                   run_validation(size, jobs=2, cases=cases))
+
+
+def test_littles_law_is_paired_so_a_five_percent_accounting_error_fails():
+    """Per replication, L / (lambda W): a unit that over-counts its queue by 5% fails, while the
+    true accounting passes within the stated edge-effect tolerance."""
+    rows = validation.samples([MMc(rate=4.2, service=0.5, servers=3)], "quick")
+    little = [row for row in rows if row[1].startswith("littles_law")]
+    assert little and validation.table(little)["pass"].all()
+    off = [(case, name, values * 1.05, theory) for case, name, values, theory in little]
+    assert not validation.table(off)["pass"].any()
+
+
+def test_lead_time_adds_to_the_sojourn_not_to_the_wait_or_utilisation(table):
+    """The M/M/c case with a fixed lead of 2 days has the theory of the same queue without
+    it, except that complaints close 2 days later."""
+    plain, lead = (table[table["case"] == name].set_index("measure")["theory"]
+                   for name in ("mmc-c3-rho70", "mmc-c3-rho70-lead2"))
+    assert lead["days_to_close_mean"] == pytest.approx(plain["days_to_close_mean"] + 2.0)
+    for measure in ("wait_days_mean", "p_wait", "utilization_department"):
+        assert lead[measure] == pytest.approx(plain[measure])

@@ -1,0 +1,82 @@
+"""The residents behind the complaints: their patience, their follow-up calls, their reopens.
+
+Mrs Wang calls the grid again every two weeks while her drain stays blocked; after two
+months she gives up. If the office closes her complaint but the drain blocks again a week
+later, she reports it again at the same office (a reopen), for as long as her patience
+lasts. Patience is a deadline fixed at arrival: the world checks it whenever the complaint
+would move on, so a withdrawal costs no event of its own and ends exactly at the deadline.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import cast
+
+import simpy
+
+from sim.draws import ComplaintDraws, Purpose
+from sim.units import CLOSED, REOPENING, Complaint
+
+
+class Residents:
+    """Follow-up calls and reopens; ``contact`` and ``report_again`` are the world's doors."""
+
+    __slots__ = ("_env", "_every", "_horizon", "_draws", "_contact", "_report_again", "_calls",
+                 "_booked")
+
+    def __init__(self, env: simpy.Environment, every: float | None, horizon: float,
+                 draws: ComplaintDraws, contact: Callable[[Complaint], None],
+                 report_again: Callable[[Complaint], None]) -> None:
+        self._env, self._every, self._horizon, self._draws = env, every, horizon, draws
+        self._contact, self._report_again = contact, report_again
+        self._calls: deque[tuple[float, Complaint]] = deque()    # follow-up calls, due in order
+        self._booked = False
+
+    def remind(self, c: Complaint) -> None:
+        """Book the resident's next call, ``follow_up_every_days`` from now, if they will
+        still be waiting then.
+
+        Calls are due in the order they are booked (every resident waits the same interval),
+        so one FIFO holds them and one scheduled event, for the earliest, serves them all;
+        residents whose complaint closed meanwhile are dropped without an event."""
+        if self._every is None:
+            return
+        due = self._env.now + self._every
+        if due < self._horizon and due < c.deadline:
+            self._calls.append((due, c))
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._calls and not self._booked:
+            self._booked = True
+            self._env.timeout(self._calls[0][0] - self._env.now).callbacks.append(self._call_back)
+
+    def _call_back(self, _: simpy.Event) -> None:
+        """Residents due now contact their entry unit again; then wait for the next one due.
+        A resident whose complaint was closed unfixed does not call: they think it is done,
+        until they find the problem back (``reopen``)."""
+        calls, now = self._calls, self._env.now
+        self._booked = False
+        while calls and calls[0][0] <= now:
+            c = calls.popleft()[1]
+            if c.state != CLOSED and c.state != REOPENING:
+                c.contacts += 1
+                self._contact(c)
+                self.remind(c)
+        while calls and calls[0][1].state >= REOPENING:
+            calls.popleft()
+        self._wake()
+
+    def reopen(self, c: Complaint) -> None:
+        """A closure that did not fix the problem: the resident finds out and reports it
+        again after ``reopen_after_days`` (their own draw for this reopen)."""
+        c.state = REOPENING
+        delay = self._draws.draw(Purpose.REOPEN, 0, c.reopens - 1, c.id)
+        self._env.timeout(delay, c).callbacks.append(self._found_out)
+
+    def _found_out(self, event: simpy.Event) -> None:
+        c = cast(Complaint, event.value)
+        self._report_again(c)
+        if c.state != CLOSED:
+            self.remind(c)

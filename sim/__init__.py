@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 """The package version: pyproject.toml reads it from here."""
 
-_WHERE = {"Comparison": "sim.comparison", "compare": "sim.comparison", "Scenario": "sim.config",
+_WHERE = {"Attribution": "sim.attribution", "attribute": "sim.attribution",
+          "Comparison": "sim.comparison", "compare": "sim.comparison", "Scenario": "sim.config",
           "ScenarioError": "sim.config", "load_scenario": "sim.config", "RunResult": "sim.experiment",
           "run": "sim.experiment", "SweepResult": "sim.sweeps", "sweep": "sim.sweeps"}
 
-__all__ = ["Comparison", "RunResult", "Scenario", "ScenarioError", "SweepResult", "compare",
-           "load_scenario", "run", "sweep"]
+__all__ = ["Attribution", "Comparison", "RunResult", "Scenario", "ScenarioError", "SweepResult",
+           "attribute", "compare", "load_scenario", "run", "sweep"]
 
 if TYPE_CHECKING:
+    from sim.attribution import Attribution, attribute
     from sim.comparison import Comparison, compare
     from sim.config import Scenario, ScenarioError, load_scenario
     from sim.experiment import RunResult, run

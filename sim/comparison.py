@@ -56,18 +56,18 @@ class Comparison:
                              f"- {self.names[0]}, paired by replication", self.table)
 
 
-def common_seed(scenarios: Sequence[Scenario | str | Path]) -> list[Scenario]:
+def common_seed(scenarios: Sequence[Scenario | str | Path], source: str = "compare") -> list[Scenario]:
     """The scenarios, loaded, all with the first one's seed; their names must differ."""
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     if len(loaded) < 2:
-        raise ScenarioError("compare", "", f"{len(loaded)} scenario given (expected at least 2)")
+        raise ScenarioError(source, "", f"{len(loaded)} scenario given (expected at least 2)")
     names = [s.name for s in loaded]
     for name in names:
         if names.count(name) > 1:
-            raise ScenarioError("compare", "name", f"{name!r} appears twice (expected each scenario "
+            raise ScenarioError(source, "name", f"{name!r} appears twice (expected each scenario "
                                 "to have its own name)")
     seed = loaded[0].seed
-    return [s if s.seed == seed else s.with_overrides({"seed": seed}, source="compare")
+    return [s if s.seed == seed else s.with_overrides({"seed": seed}, source=source)
             for s in loaded]
 
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.config import LEVELS
@@ -199,5 +200,61 @@ def sweep_kpi(data: pd.DataFrame, keys: list[str], kpi: str, path: Path | None =
         return _save(fig, path)
 
 
+def indices(data: pd.DataFrame, path: Path | None = None, most: int = 12) -> Any:
+    """Global sensitivity, one panel per output: Morris mu* (bars, bootstrap 95% interval)
+    with sigma (dots), or Sobol S1 and ST (bars with intervals), most influential on top."""
+    morris = "mu_star" in data.columns
+    bars = ([("mu_star", "mu_star_conf", "mu*")] if morris
+            else [("S1", "S1_conf", "S1"), ("ST", "ST_conf", "ST")])
+    names = list(dict.fromkeys(data["output"]))
+    with _style():
+        fig, axes = _figure(6.5 * len(names), 0.9 + 0.32 * min(most, data["parameter"].nunique()),
+                            len(names))
+        for ax, name in zip(axes, names):
+            part = data[data["output"] == name].sort_values(bars[-1][0], ascending=False).head(most)
+            rows = np.arange(len(part))[::-1]
+            height = 0.8 / len(bars)
+            for j, (col, conf, label) in enumerate(bars):
+                ax.barh(rows + (j - (len(bars) - 1) / 2) * height, part[col], height=height,
+                        xerr=part[conf].abs(), label=label, capsize=2)
+            if morris:
+                ax.plot(part["sigma"], rows, "o", color="black", label="sigma")
+            ax.set_yticks(rows, part["parameter"], fontsize=8)
+            ax.set(title=name, xlabel="change across the range" if morris else "share of variance")
+            ax.legend(fontsize=8, loc="best")
+        return _save(fig, path)
+
+
 DRAWERS: dict[str, Drawer] = {"f1": time_to_close, "f2": where_resolved, "f3": sensitivity,
-                              "f4": backlog}
+                              "f4": backlog, "f5": indices}
+
+
+def waterfall(attribution: pd.DataFrame, kpi: str, start: float, path: Path | None = None) -> Any:
+    """From the base's level to the reform's: one floating bar per element's Shapley value
+    (with its 95% interval), in the order of the table; the axis starts near the levels shown,
+    so small effects stay visible."""
+    rows = attribution[(attribution["kpi"] == kpi) & (attribution["element"] != "total")]
+    values = rows["shapley"].fillna(0.0).to_numpy()
+    ends = start + values.cumsum()
+    before = ends - values
+    levels = [start, *ends]
+    span = (max(levels) - min(levels)) or abs(start) * 0.1 or 1.0
+    floor, top = min(levels) - 0.5 * span, max(levels) + 0.2 * span
+    with _style():
+        fig, (ax,) = _figure(max(6.0, 0.9 * len(values) + 3), 4.4)
+        names = ["base", *rows["element"], "reform"]
+        bottoms = [floor, *np.minimum(before, ends), floor]
+        heights = [start - floor, *np.abs(values), ends[-1] - floor if len(ends) else start - floor]
+        colours = ["0.6", *["tab:green" if v >= 0 else "tab:red" for v in values], "0.3"]
+        ax.bar(names, heights, bottom=bottoms, color=colours)
+        has_ci = rows["ci_low"].notna().to_numpy()
+        shapley = rows["shapley"].to_numpy()
+        err = [(shapley - rows["ci_low"].to_numpy())[has_ci], (rows["ci_high"].to_numpy() - shapley)[has_ci]]
+        ax.errorbar(np.arange(1, len(values) + 1)[has_ci], ends[has_ci], yerr=err, fmt="none",
+                    ecolor="black", capsize=3)
+        ax.set_ylim(floor, top)
+        ax.set(title=f"{kpi}: what each element buys (Shapley values)", ylabel=kpi)
+        ax.tick_params(axis="x", labelrotation=35)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+        return _save(fig, path)

@@ -4,6 +4,12 @@
 scenarios, replications, seed and tolerance. ``govsim reproduce`` runs the makers afresh and
 compares the new tables with the published ones cell by cell; only ``--update`` rewrites
 results/, so every published number is one the code and the scenario files make again.
+
+An entry made of cells (see ``sim.tables.Cells``) stores every cell's rows in its ``cells``
+file beside the table. With ``sample: {cells: N, seed: S}``, ``govsim reproduce`` re-makes
+only N cells drawn with seed S, compares them exactly with the stored rows, and checks that
+the table follows from the stored cells: an expensive entry is checked in minutes, and
+``govsim reproduce --full`` (or ``--update``) still re-makes every cell.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim import atomic
 from sim.config import ScenarioError
 from sim.plots import DRAWERS
-from sim.tables import MAKERS, Bench, Spec
+from sim.tables import CELLS, MAKERS, Bench, Spec
 
 MANIFEST = Path("results") / "manifest.yaml"
 
@@ -34,6 +41,14 @@ class Tolerance(BaseModel):
     rel: Annotated[float, Field(ge=0)] = 0.0
 
 
+class Sample(BaseModel):
+    """Re-make ``cells`` cells drawn with ``seed``, not all of them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cells: Annotated[int, Field(ge=1)]
+    seed: Annotated[int, Field(ge=0)] = 0
+
+
 class Entry(BaseModel):
     """One published table, or one figure with the table of data it is drawn from."""
 
@@ -41,15 +56,26 @@ class Entry(BaseModel):
     name: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
     title: str
     kind: Literal["table", "figure"]
-    make: Literal["t1", "t2", "t3", "t4", "t5", "f1", "f2", "f3", "f4"]
+    make: Literal["t1", "t2", "t3", "t4", "t5", "t6", "t7", "f1", "f2", "f3", "f4", "f5"]
     file: str                       # the CSV of a table, the PNG of a figure
     data: str | None = None         # a figure's CSV
+    cells: str | None = None        # the CSV of every cell's rows, for a table made of cells
     command: str
     scenarios: tuple[str, ...] = ()
     replications: Annotated[int, Field(ge=1)] = 1
     seed: Annotated[int, Field(ge=0)] = 0
     options: dict[str, Any] = {}
     tolerance: Tolerance | Literal["exact"] = "exact"
+    sample: Sample | None = None
+
+    @model_validator(mode="after")
+    def _cells(self) -> Entry:
+        if (self.cells is not None) != (self.make in CELLS):
+            raise ValueError(f"cells: {self.make} {'is' if self.make in CELLS else 'is not'} made of "
+                             "cells (expected a cells file exactly for the makers of sim.tables.CELLS)")
+        if self.sample is not None and self.cells is None:
+            raise ValueError("sample: only an entry with a cells file can be sampled")
+        return self
 
     @property
     def table_file(self) -> str:
@@ -89,6 +115,7 @@ class Outcome:
     entry: Entry
     differences: list[str]
     seconds: float
+    full: bool = True
 
     @property
     def ok(self) -> bool:
@@ -96,8 +123,9 @@ class Outcome:
 
 
 def reproduce(names: list[str] | None = None, manifest: str | Path = MANIFEST, update: bool = False,
-              jobs: int | None = None, report: Any = print) -> list[Outcome]:
-    """Make the named entries (all when None) again and compare them with results/."""
+              jobs: int | None = None, report: Any = print, full: bool = False) -> list[Outcome]:
+    """Make the named entries (all when None) again and compare them with results/; a
+    sampled entry re-makes only its sample of cells unless ``full`` or ``update``."""
     manifest = Path(manifest)
     root = manifest.resolve().parent.parent
     entries = select(load_manifest(manifest), names, str(manifest))
@@ -106,16 +134,71 @@ def reproduce(names: list[str] | None = None, manifest: str | Path = MANIFEST, u
         bench = Bench(root=root, work=Path(work), jobs=jobs)
         for entry in entries:
             started = time.perf_counter()
-            table = MAKERS[entry.make](bench, entry.spec())
-            fresh = atomic.csv_text(table)
-            published = root / entry.table_file
-            differences = [] if update else diff_tables(published, fresh, entry.limits())
-            if update:
-                publish(root, entry, table, fresh)
-            outcome = Outcome(entry, differences, time.perf_counter() - started)
+            if entry.sample is not None and not (update or full):
+                differences = check_sample(bench, entry, root)
+            else:
+                differences = make(bench, entry, root, update)
+            outcome = Outcome(entry, differences, time.perf_counter() - started,
+                              full=entry.sample is None or update or full)
             report(describe(outcome, update))
             outcomes.append(outcome)
     return outcomes
+
+
+def make(bench: Bench, entry: Entry, root: Path, update: bool) -> list[str]:
+    """Make the entry whole; publish it, or return how it differs from the published files."""
+    cells = None
+    if entry.cells is not None:
+        maker, spec = CELLS[entry.make], entry.spec()
+        cells = read_cells(atomic.csv_text(maker.make(bench, spec, maker.ids(bench, spec))))
+        table = maker.table(bench, spec, cells)
+    else:
+        table = MAKERS[entry.make](bench, entry.spec())
+    fresh = atomic.csv_text(table)
+    if update:
+        publish(root, entry, table, fresh)
+        if cells is not None and entry.cells is not None:
+            atomic.write_csv(root / entry.cells, cells)
+        return []
+    found = diff_tables(root / entry.table_file, fresh, entry.limits())
+    if cells is not None and entry.cells is not None:
+        found += diff_tables(root / entry.cells, atomic.csv_text(cells), Tolerance())
+    return found
+
+
+def sampled_cells(ids: list[str], sample: Sample) -> list[str]:
+    """The sample's cells: ``sample.cells`` ids drawn with its seed, in the ids' order."""
+    rng = np.random.default_rng(sample.seed)
+    chosen = rng.choice(len(ids), size=min(sample.cells, len(ids)), replace=False)
+    return [ids[i] for i in sorted(int(i) for i in chosen)]
+
+
+def check_sample(bench: Bench, entry: Entry, root: Path) -> list[str]:
+    """Re-make the sampled cells and compare them exactly with the stored ones; check that
+    the published table follows from the stored cells."""
+    assert entry.cells is not None and entry.sample is not None
+    maker, spec, path = CELLS[entry.make], entry.spec(), root / entry.cells
+    if not path.exists():
+        return [f"{path.name}: not published yet (run govsim reproduce --update {entry.name})"]
+    stored = read_cells(path.read_text(encoding="utf-8"))
+    ids, kept = maker.ids(bench, spec), list(dict.fromkeys(stored.iloc[:, 0]))
+    if kept != ids:
+        return [f"{path.name}: holds {len(kept)} cells, the entry's design has {len(ids)} "
+                f"(or others): re-make it with govsim reproduce --update {entry.name}"]
+    chosen = sampled_cells(ids, entry.sample)
+    fresh = read_cells(atomic.csv_text(maker.make(bench, spec, chosen)))
+    old = stored[stored.iloc[:, 0].isin(chosen)].reset_index(drop=True)
+    found = diff_frames(old, fresh, f"{path.name} (cells {', '.join(chosen)})", Tolerance())
+    table = atomic.csv_text(maker.table(bench, spec, stored))
+    return found + diff_tables(root / entry.table_file, table, entry.limits())
+
+
+def read_cells(text: str) -> pd.DataFrame:
+    """A cells file: the first column, the cell id, as text (``"0101"`` stays itself)."""
+    from io import StringIO
+
+    first = pd.read_csv(StringIO(text), nrows=0).columns[0]
+    return pd.read_csv(StringIO(text), dtype={first: str})
 
 
 def select(manifest: Manifest, names: list[str] | None, source: str) -> list[Entry]:
@@ -144,8 +227,14 @@ def diff_tables(published: Path, fresh: str, tol: Tolerance, most: int = 20) -> 
 
     old = pd.read_csv(published, keep_default_na=True)
     new = pd.read_csv(StringIO(fresh), keep_default_na=True)
+    return diff_frames(old, new, published.name, tol, most)
+
+
+def diff_frames(old: pd.DataFrame, new: pd.DataFrame, name: str, tol: Tolerance,
+                most: int = 20) -> list[str]:
+    """Readable differences between two tables, cell by cell, rows named by their text columns."""
     if list(old.columns) != list(new.columns) or len(old) != len(new):
-        return [f"{published.name}: shape or columns changed: published {len(old)} rows "
+        return [f"{name}: shape or columns changed: published {len(old)} rows "
                 f"{list(old.columns)}, now {len(new)} rows {list(new.columns)}"]
     labels = [c for c in old.columns if not pd.api.types.is_numeric_dtype(old[c])][:3]   # row names
     found = []
@@ -154,7 +243,7 @@ def diff_tables(published: Path, fresh: str, tol: Tolerance, most: int = 20) -> 
             a, b = old.at[i, column], new.at[i, column]
             if not _same(a, b, tol):
                 where = ", ".join(f"{k}={old.at[i, k]}" for k in labels if k != column)
-                found.append(f"{published.name}: row {i + 1} ({where}) {column}: "
+                found.append(f"{name}: row {i + 1} ({where}) {column}: "
                              f"published {a}, now {b}")
     if len(found) > most:
         found = [*found[:most], f"... and {len(found) - most} more differing cells"]
@@ -177,7 +266,9 @@ def describe(outcome: Outcome, updated: bool) -> str:
         return f"{e.name}: wrote {e.table_file}" + (f" and {e.file}" if e.kind == "figure" else "") + \
             f" ({outcome.seconds:.0f} s)"
     if outcome.ok:
-        return f"{e.name}: reproduces ({outcome.seconds:.0f} s)"
+        how = (f", {e.sample.cells} sampled cells and the table from the stored cells"
+               if e.sample is not None and not outcome.full else "")
+        return f"{e.name}: reproduces ({outcome.seconds:.0f} s{how})"
     lines = [f"{e.name}: DOES NOT REPRODUCE"]
     return "\n".join([*lines, *(f"  {d}" for d in outcome.differences)])
 

@@ -56,13 +56,17 @@ class RunWriter:
 
     Replications must be added in index order. The folder is built in a hidden sibling and
     replaces ``out`` as a whole when ``finish`` ends (sim/outdir.py): leaving the block with
-    an error leaves the old folder, if any, as it was, and nothing else behind.
+    an error leaves the old folder, if any, as it was, and nothing else behind. With
+    ``complaints=False`` the folder has no complaints.parquet: an attribution's hundreds of
+    combinations need only their KPIs, and their complaints would fill the disk.
     """
 
-    def __init__(self, out: str | Path, scenario: Scenario, events: bool = False) -> None:
+    def __init__(self, out: str | Path, scenario: Scenario, events: bool = False,
+                 complaints: bool = True) -> None:
         self.out = Path(out)
         self.scenario = scenario
         self.events = events
+        self.complaints = complaints
         self.kpis: list[dict[str, float]] = []
         self.utilization: list[pd.DataFrame] = []
         self._folder = ExitStack()
@@ -70,7 +74,8 @@ class RunWriter:
 
     def __enter__(self) -> RunWriter:
         self._staging = self._folder.enter_context(outdir.replaced(self.out))
-        self._complaints = ParquetAppender(self._staging / "complaints.parquet", self._stack)
+        self._complaints = (ParquetAppender(self._staging / "complaints.parquet", self._stack)
+                            if self.complaints else None)
         self._events = (ParquetAppender(self._staging / "events.parquet", self._stack)
                         if self.events else None)
         return self
@@ -84,7 +89,8 @@ class RunWriter:
     def add(self, complaints: pd.DataFrame, kpis: dict[str, float], utilization: pd.DataFrame,
             events: pd.DataFrame | None = None) -> None:
         """Append one replication's tables."""
-        self._complaints.append(complaints)
+        if self._complaints is not None:
+            self._complaints.append(complaints)
         if self._events is not None and events is not None:
             self._events.append(events)
         self.kpis.append(kpis)

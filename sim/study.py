@@ -13,10 +13,10 @@ modules and run those scenarios through the experiment layer.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -178,6 +178,20 @@ class SensitivityMethod(Frozen):
     replications: AtLeastOne = 1
     seed: AtLeastZero = 1
 
+    @model_validator(mode="after")
+    def _balanced(self) -> SensitivityMethod:
+        if (problem := budget_problem(self.method, self.budget)) is not None:
+            raise bad("budget", problem)
+        return self
+
+
+def budget_problem(method: str, budget: int) -> str | None:
+    """What is wrong with a design's budget, if anything: a Sobol/Saltelli base sample keeps
+    its balance only at a power of two."""
+    if method == "sobol" and (budget < 2 or budget & (budget - 1)):
+        return f"{budget} is not a power of two for sobol (expected 2, 4, 8, 16, ... base samples)"
+    return None
+
 
 class StudyFile(Frozen):
     name: Name
@@ -235,6 +249,8 @@ class SensitivityFile(StudyFile):
                 if alias not in self.scenarios:
                     raise bad(f"outputs.{i}", f"unknown scenario {alias!r} "
                               f"(expected one of {', '.join(self.scenarios)})")
+            if o.label in [earlier.label for earlier in self.outputs[:i]]:
+                raise bad(f"outputs.{i}", f"{o.label} is already an output (expected each once)")
         return self
 
 
@@ -376,10 +392,19 @@ def evaluate(study: Study, points: Sequence[Sequence[float]], replications: int,
     sensitivity design wants) unless ``seeds`` gives one per point (a calibration's
     particles, each a fresh draw of the simulation's noise).
     """
+    rows = evaluate_points(study, points, replications, seeds, jobs, executor, scheduler, progress)
+    return pd.DataFrame([row for _, point_rows in rows for row in point_rows])
+
+
+def evaluate_points(study: Study, points: Sequence[Sequence[float]], replications: int,
+                    seeds: Sequence[int] | None = None, jobs: int | None = 1,
+                    executor: Executor = "local", scheduler: str | None = None,
+                    progress: bool = False) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """``evaluate`` one point at a time, as each finishes: ``(point, its rows)``, so a long
+    design can store what is done and resume after a crash."""
     if seeds is not None and len(seeds) != len(points):
         raise ValueError("expected one seed per point")
-    keys = [(i, alias, r) for i in range(len(points)) for alias in study.scenarios
-            for r in range(replications)]
+    per_point = len(study.scenarios) * replications
 
     def tasks() -> Iterator[tuple[Scenario, int]]:
         for i, point in enumerate(points):
@@ -390,12 +415,17 @@ def evaluate(study: Study, points: Sequence[Sequence[float]], replications: int,
                 for r in range(replications):
                     yield at[alias], r
 
-    bar = progress_bar(len(keys), study.spec.name, progress, unit="sim")
-    rows = []
+    bar = progress_bar(len(points) * per_point, study.spec.name, progress, unit="sim")
+    stream = cast(Generator[dict[str, float], None, None],
+                  ordered(simulate_kpis, tasks(), jobs, executor, scheduler))
     try:
-        for (i, alias, _), kpis in zip(keys, ordered(simulate_kpis, tasks(), jobs, executor, scheduler)):
-            rows.append({"point": i, "scenario": alias, **kpis})
-            bar.update(1)
+        for i in range(len(points)):
+            rows = []
+            for alias in study.scenarios:
+                for _ in range(replications):
+                    rows.append({"point": i, "scenario": alias, **next(stream)})
+                    bar.update(1)
+            yield i, rows
     finally:
+        stream.close()
         bar.close()
-    return pd.DataFrame(rows)

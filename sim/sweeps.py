@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import yaml
@@ -174,8 +174,8 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], out: str | Path
     count = scenario.replications if replications is None else replications
     with outdir.folder(out, "sweep", grid_marker(scenario, combos)):
         todo = [c for c in combos if not finished(out / c.folder, c.scenario, count)]
-        _run_all(todo, out, count, jobs, executor, scheduler, progress,
-                 done_before=len(combos) - len(todo))
+        run_into_folders(todo, out, count, jobs, executor, scheduler, progress,
+                         done_before=len(combos) - len(todo))
         table = sweep_table(combos, out)
         atomic.write_csv(out / "sweep.csv", table)
         varied = {key: [_text(v) for v in values] for key, values in vary.items()}
@@ -186,18 +186,30 @@ def sweep(scenario: Scenario, vary: Mapping[str, Sequence[Any]], out: str | Path
                        [c.folder for c in combos if c.folder not in ran])
 
 
-def _run_all(todo: list[Combination], out: Path, count: int, jobs: int | None, executor: Executor,
-             scheduler: str | None, progress: bool, done_before: int) -> None:
-    """Run the combinations' replications as one stream of work, finishing folders in order."""
+class Folder(Protocol):
+    """A scenario to run into its own folder under a command's output folder."""
+
+    @property
+    def folder(self) -> str: ...
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+
+def run_into_folders(todo: Sequence[Folder], out: Path, count: int, jobs: int | None, executor: Executor,
+                scheduler: str | None, progress: bool, done_before: int = 0, label: str = "sweep",
+                complaints: bool = True) -> None:
+    """Run the folders' replications as one stream of work, finishing folders in order: the
+    one replication loop of every command that runs many scenarios (sweep, attribute)."""
     tasks = ((c.scenario, r, False) for c in todo for r in range(count))
     stream = ordered(simulate, tasks, jobs, executor, scheduler, count=len(todo) * count)
-    combo_bar = progress_bar(len(todo) + done_before, "sweep", progress, unit="combination")
+    combo_bar = progress_bar(len(todo) + done_before, label, progress, unit="combination")
     combo_bar.update(done_before)
     rep_bar = progress_bar(len(todo) * count, "replications", progress)
     try:
         for combo in todo:
             started = time.perf_counter()
-            with RunWriter(out / combo.folder, combo.scenario) as writer:
+            with RunWriter(out / combo.folder, combo.scenario, complaints=complaints) as writer:
                 for _ in range(count):
                     rep = next(stream)
                     writer.add(rep.complaints, rep.kpis, rep.utilization)

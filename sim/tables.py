@@ -1,18 +1,26 @@
 """The published tables and the data behind the figures: what each one computes.
 
-T1 sets the three Shibei processes side by side. T2 takes the reform apart: each of its
-elements is added alone to the legacy process and removed alone from the whistle process,
-on the same complaints, so the change it makes is a paired difference. T3 asks how the two
+T1 sets the three Shibei processes side by side. T2 takes the reform apart: the paired
+difference legacy -> whistle split into the reform's elements by Shapley values over every
+combination of them, on the same complaints (``govsim attribute``). T3 asks how the two
 processes bear departments that dodge more and residents who complain more. T4 is the
-validation table, and T5 puts the simulated figures beside published ones.
+validation table, and T5 puts the simulated figures beside published ones. T6 and T7 ask
+which assumed numbers the answer hinges on: Morris screening of all of them, then Sobol
+indices for the few that matter.
 
 Each maker takes the ``Bench`` (shared runs, made once per reproduction) and its manifest
 entry, and returns a DataFrame; ``sim.results`` writes, compares and publishes them.
+
+A table too costly to re-make whole in CI is made of *cells* that can be made one at a time
+(T2's combinations; a calibration's particles, a Sobol design's points): its ``Cells`` in
+``CELLS`` lists the cell ids, makes the rows of some cells, and computes the table from all
+the cells' rows. ``govsim reproduce`` then re-makes a seeded sample of cells and compares them
+with the stored ones exactly, and checks that the table follows from the stored cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.attribution import headline, replication_rows, run_combinations, tables
 from sim.comparison import Comparison, compare
 from sim.config import LEVELS, Scenario, load_scenario
+from sim.elements import Design, design
 from sim.experiment import simulate
 from sim.figures import ECDF_MAX_DAYS, level_shares, run_folders, time_to_close_data
 from sim.sweeps import sweep
@@ -63,6 +73,21 @@ class Spec:
 Maker = Callable[[Bench, Spec], pd.DataFrame]
 
 
+@dataclass(frozen=True)
+class Cells:
+    """A published table made of independent cells, each of which can be made alone.
+
+    ``ids(bench, spec)`` lists every cell's id, in the order of the cells file;
+    ``make(bench, spec, ids)`` returns the rows of those cells, the cell id in the first
+    column, in the order of ``ids``; ``table(bench, spec, rows)`` computes the published table
+    from the rows of every cell. Making all cells and then the table is the full re-make.
+    """
+
+    ids: Callable[[Bench, Spec], list[str]]
+    make: Callable[[Bench, Spec, Sequence[str]], pd.DataFrame]
+    table: Callable[[Bench, Spec, pd.DataFrame], pd.DataFrame]
+
+
 def _loaded(bench: Bench, spec: Spec) -> list[Scenario]:
     return [bench.scenario(path, spec.seed) for path in spec.scenarios]
 
@@ -74,60 +99,28 @@ def t1_processes(bench: Bench, spec: Spec) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- T2
-def reform_elements(legacy: Scenario, whistle: Scenario) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    """Each element of the reform as (overrides that add it to legacy, overrides that remove
-    it from whistle), each naming its variant (``<legacy>-plus-<element>``,
-    ``<whistle>-minus-<element>``); the values come from the other scenario file."""
-    elements = _element_changes(legacy, whistle)
-    return {name: ({**add, "name": f"{legacy.name}-plus-{name}"},
-                   {**remove, "name": f"{whistle.name}-minus-{name}"})
-            for name, (add, remove) in elements.items()}
+def _t2_design(bench: Bench, spec: Spec) -> Design:
+    base, reform = _loaded(bench, spec)
+    return design(base, reform, bench.root / spec.options["elements"])
 
 
-def _element_changes(legacy: Scenario, whistle: Scenario) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
-    lp, wp = legacy.resolved()["process"], whistle.resolved()["process"]
-    legacy_route, whistle_route = list(lp["route"]), list(wp["route"])
-    top = [level for level in ("platform", "leadership") if level in whistle_route]
-    return {
-        "grid-branches": (
-            {"process.route": legacy_route if legacy_route[0] == "grid" else ["grid", *legacy_route],
-             "process.grid_branches": wp["grid_branches"]},
-            {"process.grid_branches": lp["grid_branches"]}),
-        "grid-guides": ({"process.guides": wp["guides"]}, {"process.guides": lp["guides"]}),
-        "no-bounce-back": ({"process.bounce": wp["bounce"]}, {"process.bounce": lp["bounce"]}),
-        "platform-and-leading-group": (
-            {"process.route": [*legacy_route, *[t for t in top if t not in legacy_route]],
-             "process.top_resolves_all": wp["top_resolves_all"]},
-            {"process.route": [level for level in whistle_route if level not in top],
-             "process.top_resolves_all": lp["top_resolves_all"]}),
-        "merged-grids": ({"process.duplicate_contacts": wp["duplicate_contacts"]},
-                         {"process.duplicate_contacts": lp["duplicate_contacts"]}),
-        "digital-escalation": ({"process.escalation_delay": wp["escalation_delay"]},
-                               {"process.escalation_delay": lp["escalation_delay"]}),
-        "lighter-pushdown": (
-            {"process.pushdown.tasks_per_community_per_day": wp["pushdown"]["tasks_per_community_per_day"]},
-            {"process.pushdown.tasks_per_community_per_day": lp["pushdown"]["tasks_per_community_per_day"]}),
-    }
+def t2_cells(bench: Bench, spec: Spec) -> list[str]:
+    """T2's cells: every combination of the reform's elements, by its bits."""
+    return [c.bits for c in _t2_design(bench, spec).combinations]
 
 
-def t2_elements(bench: Bench, spec: Spec) -> pd.DataFrame:
-    """Per element and direction, the paired change in the headline KPIs."""
-    legacy, whistle = _loaded(bench, spec)
-    elements = reform_elements(legacy, whistle)
-    frames = []
-    for base, direction, pick in ((legacy, "added to legacy", 0), (whistle, "removed from whistle", 1)):
-        variants = [base.with_overrides(changes[pick], source=name) for name, changes in elements.items()]
-        table = bench.comparison([base, *variants], spec.replications).table
-        table = table[table["kpi"].isin(HEADLINE)]
-        baseline = table[table["scenario"] == base.name].set_index("kpi")["mean"]
-        for name, variant in zip(elements, variants):
-            rows = table[table["scenario"] == variant.name]
-            frames.append(pd.DataFrame({
-                "element": name, "direction": direction, "kpi": rows["kpi"].to_numpy(),
-                "baseline": baseline.loc[rows["kpi"]].to_numpy(), "variant": rows["mean"].to_numpy(),
-                "diff": rows["diff"].to_numpy(), "diff_ci_low": rows["diff_ci_low"].to_numpy(),
-                "diff_ci_high": rows["diff_ci_high"].to_numpy()}))
-    return pd.concat(frames, ignore_index=True)
+def t2_make_cells(bench: Bench, spec: Spec, cells: Sequence[str]) -> pd.DataFrame:
+    """Run the combinations and return each replication's headline KPIs."""
+    d = _t2_design(bench, spec)
+    masks = [c.mask for c in d.combinations if c.bits in set(cells)]
+    out = bench.work / "t2-combinations"
+    run_combinations(d, out, spec.replications, masks, jobs=bench.jobs)
+    return replication_rows(d, out, masks, headline(d.base))
+
+
+def t2_shapley(bench: Bench, spec: Spec, rows: pd.DataFrame) -> pd.DataFrame:
+    """The Shapley values of the headline KPIs, from every combination's replications."""
+    return tables(_t2_design(bench, spec), rows).attribution
 
 
 # --------------------------------------------------------------------------- T3
@@ -237,8 +230,37 @@ def open_backlog(events: pd.DataFrame, horizon: float) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+CELLS: dict[str, Cells] = {"t2": Cells(t2_cells, t2_make_cells, t2_shapley)}
+
+
+def from_cells(make: str) -> Maker:
+    """The full maker of a table made of cells: every cell, then the table."""
+    cells = CELLS[make]
+
+    def full(bench: Bench, spec: Spec) -> pd.DataFrame:
+        return cells.table(bench, spec, cells.make(bench, spec, cells.ids(bench, spec)))
+    return full
+
+
+# --------------------------------------------------------------------------- T6, T7, F5
+def sensitivity_indices(bench: Bench, spec: Spec) -> pd.DataFrame:
+    """Morris or Sobol indices of the sensitivity file the entry names (``options.study``),
+    for all its outputs or those in ``options.outputs``. Entries of one file share its
+    design points: the second finds them stored under ``work`` and runs nothing."""
+    from sim.sensitivity import sensitivity
+    from sim.study import SensitivityFile, load_study
+
+    study = load_study(bench.root / spec.options["study"], "sensitivity")
+    assert isinstance(study.spec, SensitivityFile)
+    method = study.spec.method.model_copy(update={k: v for k, v in spec.options.items() if k == "budget"})
+    table = sensitivity(study, bench.work / f"sensitivity-{study.spec.name}", method, spec.replications,
+                        jobs=bench.jobs).table
+    wanted = spec.options.get("outputs")
+    return table if not wanted else table[table["output"].isin(wanted)].reset_index(drop=True)
+
+
 MAKERS: dict[str, Maker] = {
-    "t1": t1_processes, "t2": t2_elements, "t3": t3_sensitivity, "t4": t4_validation,
+    "t1": t1_processes, "t2": from_cells("t2"), "t3": t3_sensitivity, "t4": t4_validation,
     "t5": t5_published, "f1": f1_time_to_close, "f2": f2_where_resolved, "f3": t3_sensitivity,
-    "f4": f4_backlog,
+    "f4": f4_backlog, "t6": sensitivity_indices, "t7": sensitivity_indices, "f5": sensitivity_indices,
 }

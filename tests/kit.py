@@ -28,6 +28,15 @@ SCENARIOS = ROOT / "scenarios"
 DEMO = SCENARIOS / "demo.yaml"
 
 
+def write_study(tmp_path: Path, spec: dict[str, Any], name: str = "study.yaml") -> Path:
+    """A calibration or sensitivity file written from a dict, for load_study or the CLI."""
+    import yaml
+
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
 def fixed(value: float) -> dict[str, Any]:
     return {"dist": "fixed", "value": value}
 

@@ -3,13 +3,13 @@ mistake, and a point of the parameter space turned into the scenarios to run."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import yaml
 from kit import SCENARIOS
+from kit import write_study as write
 
 from sim.cli import main
 from sim.config import ScenarioError
@@ -32,12 +32,6 @@ def calibration(**changes: Any) -> dict[str, Any]:
     }
     spec.update(changes)
     return spec
-
-
-def write(tmp_path: Path, spec: dict[str, Any]) -> Path:
-    path = tmp_path / "study.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
 
 
 def test_a_point_sets_each_key_in_its_own_scenarios(tmp_path):

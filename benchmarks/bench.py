@@ -1,20 +1,25 @@
 """Time govsim against plain SimPy and Ciw, whole processes, alternating, in one run.
 
-Each measurement is one fresh ``python`` process: its wall time (``time.perf_counter``
-around the child, interpreter start and imports included) and its peak resident memory
-(``os.wait4``, the child and any processes it waited for). The cases take turns, round
-after round, with the order rotated every round, so a slow spell on a shared machine falls
-on all of them rather than on one. Each case is reported as the median and the range over
-rounds. Absolute seconds depend on the machine; the ratios between cases measured in the
-same run are the result (see docs/performance.md).
+Each measurement is one fresh ``python`` process: its CPU seconds and peak resident memory
+(``os.wait4``, the child and any processes it waited for), its wall time
+(``time.perf_counter`` around the child, interpreter start and imports included), and what
+the child says about itself (CPU seconds inside Python, memory before its work). The cases
+take turns, round after round, with the order rotated every round, so a slow spell on a
+shared machine falls on all of them rather than on one. Ratios are taken within each round
+and reported as the median and range over rounds. Absolute seconds depend on the machine;
+the ratios between cases measured in the same run are the result (see docs/performance.md).
 
-Cases:
+Cases, in rounds:
   - M/M/c (lambda 3.6, mu 1, c 4) in plain SimPy, in govsim (one department) and in Ciw;
   - one replication of each Shibei scenario, without and with the event log;
   - a 10-replication ``govsim run`` with ``--jobs 1`` and ``--jobs 2`` (throughput ratio).
+Once each, after the rounds: ``--profile`` (hotspots.py: events, calls per complaint, events
+per second), ``--memory`` (memory.py: bytes per complaint and the lines that hold them),
+``--beijing`` (one replication of scenarios/beijing-size.yaml: time and peak memory);
+``--all`` is all of it.
 
-    python benchmarks/bench.py --quick           # seconds: checks the script works
-    python benchmarks/bench.py                   # the full measurement, on a quiet machine
+    python benchmarks/bench.py --quick           # a minute: checks the script works
+    python benchmarks/bench.py --all             # the whole table, on a quiet machine
 """
 
 from __future__ import annotations
@@ -22,11 +27,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import platform
 import shlex
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,13 +39,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import sections as report
+from sections import LAM, MU, SERVERS, Sample, count, erlang_c_wait, field_of
+
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "benchmarks"
 SHIBEI = ("shibei-2019-legacy", "shibei-2019-pilot", "shibei-2020-whistle")
-LAM, MU, SERVERS = 3.6, 1.0, 4
 QUICK_HORIZON = ("horizon_days=60", "warmup_days=10", "cooldown_days=10")
+QUICK_BEIJING = ("horizon_days=6", "warmup_days=1", "cooldown_days=1")
 PACKAGES = ("govsim", "simpy", "ciw", "numpy", "pandas", "pyarrow", "pydantic")
-TARGETS = {"simpy": 1.5, "ciw": 0.5, "replication_s": 15.0, "jobs": 1.7}
+BEIJING = "scenarios/beijing-size.yaml"
 
 
 @dataclass(frozen=True)
@@ -52,16 +58,6 @@ class Case:
     key: str
     argv: tuple[str, ...]            # "{out}" stands for a fresh, empty output folder
     info: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One timed process."""
-
-    wall: float                      # seconds, whole process
-    cpu: float                       # user + system seconds, the child and its children
-    rss_mib: float                   # peak resident set of the largest of those processes
-    report: dict[str, Any] | None    # the JSON line the child printed, if any
 
 
 # --------------------------------------------------------------------------- cases
@@ -97,10 +93,31 @@ def jobs_cases(scenario: str, replications: int, overrides: tuple[str, ...]) -> 
             for jobs in (1, 2)]
 
 
+def once_cases(args: argparse.Namespace, overrides: tuple[str, ...]) -> list[Case]:
+    """The programs run once after the rounds: profiles, memory, the Beijing-size run."""
+    sets = tuple(a for o in overrides for a in ("--set", o))
+    cases = []
+    if args.profile:
+        cases.append(Case("profile mmc", python(str(HERE / "hotspots.py"), "--mmc", str(args.customers)),
+                          {"kind": "profile"}))
+        cases += [Case(f"profile {name}", python(str(HERE / "hotspots.py"), f"scenarios/{name}.yaml",
+                                                 *sets), {"kind": "profile"}) for name in SHIBEI]
+    if args.memory:
+        cases += [Case(f"memory {name}", python(str(HERE / "memory.py"), f"scenarios/{name}.yaml", *sets),
+                       {"kind": "memory"}) for name in SHIBEI]
+    if args.beijing:
+        short = tuple(a for o in QUICK_BEIJING for a in ("--set", o)) if overrides else ()
+        cases.append(Case("beijing-size", python(str(HERE / "replicate.py"), BEIJING, *short),
+                          {"kind": "beijing"}))
+    return cases
+
+
 # --------------------------------------------------------------------------- measuring
 def child_env() -> dict[str, str]:
-    """The environment of every child: this checkout's ``sim`` first on the path."""
+    """The environment of every child: this checkout's ``sim`` first on the path, and
+    bytecode cached as an installed package has it (so no child pays for compiling)."""
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
@@ -144,51 +161,6 @@ def rounds(cases: list[Case], repeats: int, env: dict[str, str]) -> dict[str, li
     return samples
 
 
-# --------------------------------------------------------------------------- numbers
-def erlang_c_wait(lam: float, mu: float, servers: int) -> float:
-    """Mean wait in queue of M/M/c (Erlang C), the reference for the sanity check."""
-    a, rho = lam / mu, lam / (servers * mu)
-    top = a**servers / math.factorial(servers) / (1 - rho)
-    p_wait = top / (sum(a**k / math.factorial(k) for k in range(servers)) + top)
-    return p_wait / (servers * mu - lam)
-
-
-def median_range(values: list[float], fmt: str = ".2f") -> str:
-    if not values:
-        return "n/a"
-    if len(values) == 1:
-        return f"{values[0]:{fmt}}"
-    return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}-{max(values):{fmt}}]"
-
-
-def walls(samples: list[Sample]) -> list[float]:
-    return [s.wall for s in samples]
-
-
-def timing_cells(samples: list[Sample]) -> str:
-    """Wall time, peak memory and in-process time of one case, as table cells."""
-    inside = [s.report["seconds"] for s in samples if s.report and "seconds" in s.report]
-    return (f"{median_range(walls(samples))} | {statistics.median(s.rss_mib for s in samples):.0f} "
-            f"| {median_range(inside)}")
-
-
-def count(value: Any, fmt: str = ",") -> str:
-    return "" if value is None else f"{value:{fmt}}"
-
-
-def field_of(samples: list[Sample], key: str) -> Any:
-    """A value the child reported (the same in every round: same seed, same work)."""
-    for s in samples:
-        if s.report is not None and s.report.get(key) is not None:
-            return s.report[key]
-    return None
-
-
-def paired_ratios(top: list[Sample], bottom: list[Sample]) -> list[float]:
-    """Ratio of the two cases' wall times within each round."""
-    return [a.wall / b.wall for a, b in zip(top, bottom)]
-
-
 def pushdown_tasks(path: str, overrides: tuple[str, ...], replication: int = 0) -> int | None:
     """Push-down tasks drawn in one replication (drawn again here, outside any timing)."""
     sys.path.insert(0, str(ROOT))
@@ -207,10 +179,6 @@ def pushdown_tasks(path: str, overrides: tuple[str, ...], replication: int = 0) 
         return None
     finally:
         sys.path.remove(str(ROOT))
-
-
-def meets(value: float, target: float, at_most: bool = True) -> str:
-    return "yes" if (value <= target if at_most else value >= target) else "no"
 
 
 # --------------------------------------------------------------------------- report
@@ -247,75 +215,6 @@ def git_describe() -> str:
     return f"commit {head}" + (" with uncommitted changes in sim/ or benchmarks/" if dirty else "")
 
 
-def mmc_section(samples: dict[str, list[Sample]], customers: int) -> list[str]:
-    reference = erlang_c_wait(LAM, MU, SERVERS)
-    lines = [f"#### M/M/c: lambda {LAM}, mu {MU}, c {SERVERS}, about {customers:,} customers", "",
-             "| case | wall s, median [min-max] | peak RSS MiB | in-process s | customers "
-             f"| mean wait (Erlang C {reference:.3f}) |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    for name in ("simpy", "govsim", "ciw"):
-        s = samples[name]
-        wait = field_of(s, "mean_wait")
-        gap = f" ({(wait - reference) / reference:+.0%})" if wait is not None else ""
-        lines.append(f"| {name} | {timing_cells(s)} | {count(field_of(s, 'customers'))} "
-                     f"| {count(wait, '.3f')}{gap} |")
-    g = samples["govsim"]
-    lines += ["", "| ratio | of medians | per round, median [min-max] | target | meets |",
-              "| --- | --- | --- | --- | --- |"]
-    for peer, label in (("simpy", "govsim / SimPy"), ("ciw", "govsim / Ciw")):
-        ratio = statistics.median(walls(g)) / statistics.median(walls(samples[peer]))
-        lines.append(f"| {label} | {ratio:.2f} | {median_range(paired_ratios(g, samples[peer]))} "
-                     f"| <= {TARGETS[peer]} | {meets(ratio, TARGETS[peer])} |")
-    lines += ["", "govsim / SimPy goal: <= 1.0. Mean waits agree with Erlang C only roughly: at "
-              "utilisation 0.9 the mean wait of one long run varies by several percent.", ""]
-    return lines
-
-
-def shibei_section(samples: dict[str, list[Sample]], cases: list[Case],
-                   overrides: tuple[str, ...]) -> list[str]:
-    lines = ["#### Shibei: one replication", "",
-             "| scenario | event log | wall s, median [min-max] | peak RSS MiB | in-process s "
-             "| complaints | push-down tasks | events |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    slowest = 0.0
-    paths = dict.fromkeys(c.info["path"] for c in cases)
-    tasks_of = {path: pushdown_tasks(path, overrides) for path in paths}
-    for case in cases:
-        s, info = samples[case.key], case.info
-        slowest = max(slowest, statistics.median(walls(s))) if not info["events"] else slowest
-        lines.append(f"| {info['scenario']} | {'yes' if info['events'] else 'no'} | {timing_cells(s)} "
-                     f"| {count(field_of(s, 'complaints'))} | {count(tasks_of[info['path']])} "
-                     f"| {count(field_of(s, 'events'))} |")
-    target = TARGETS["replication_s"]
-    lines += ["", f"Slowest replication without the event log: {slowest:.2f} s "
-              f"(target <= {target:g} s, goal <= 5 s: meets {meets(slowest, target)}).", ""]
-    if overrides:
-        lines[-2] += f" Shortened for --quick: {', '.join(overrides)}."
-    return lines
-
-
-def jobs_section(samples: dict[str, list[Sample]], cases: list[Case]) -> list[str]:
-    one, two = (samples[c.key] for c in cases)
-    lines = [f"#### Parallel replications: {cases[0].key.rsplit(' --jobs', 1)[0]}", "",
-             "| run | wall s, median [min-max] | CPU s (all processes) | peak RSS MiB (largest process) |",
-             "| --- | --- | --- | --- |"]
-    for case in cases:
-        s = samples[case.key]
-        lines.append(f"| {case.key} | {median_range(walls(s))} | {median_range([x.cpu for x in s])} "
-                     f"| {statistics.median(x.rss_mib for x in s):.0f} |")
-    ratio = statistics.median(walls(one)) / statistics.median(walls(two))
-    per_round = median_range(paired_ratios(one, two))
-    lines += ["", f"Throughput --jobs 2 / --jobs 1: {ratio:.2f} of medians, per round {per_round} "
-              f"(target >= {TARGETS['jobs']}: meets {meets(ratio, TARGETS['jobs'], at_most=False)}).", ""]
-    return lines
-
-
-def raw_section(samples: dict[str, list[Sample]]) -> list[str]:
-    lines = ["#### Raw wall times (s, in round order)", ""]
-    lines += [f"- {key}: {', '.join(f'{s.wall:.2f}' for s in runs)}" for key, runs in samples.items()]
-    return [*lines, ""]
-
-
 def sanity(samples: dict[str, list[Sample]]) -> None:
     """Print each M/M/c mean wait beside Erlang C: a rough check, never a failure."""
     reference = erlang_c_wait(LAM, MU, SERVERS)
@@ -337,9 +236,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="scenario of the --jobs run (default: %(default)s)")
     p.add_argument("--jobs-replications", type=int, help="replications of the --jobs run (default 10; 2 "
                    "with --quick)")
+    p.add_argument("--profile", action="store_true", help="events, calls per complaint, events per second")
+    p.add_argument("--memory", action="store_true", help="bytes per complaint and the lines that hold them")
+    p.add_argument("--beijing", action="store_true", help=f"one replication of {BEIJING}: time, peak memory")
+    p.add_argument("--all", action="store_true", help="everything: rounds, --profile, --memory, --beijing")
     p.add_argument("--out", type=Path, help="Markdown report (default benchmarks/results.md; "
                    "benchmarks/results-quick.md with --quick)")
     args = p.parse_args(argv)
+    if args.all:
+        args.profile = args.memory = args.beijing = True
     args.repeats = args.repeats or (2 if args.quick else 5)
     args.customers = args.customers or (5_000 if args.quick else 200_000)
     args.jobs_replications = args.jobs_replications or (2 if args.quick else 10)
@@ -361,8 +266,9 @@ def header(args: argparse.Namespace, argv: list[str], cases: int, load: tuple[fl
             f"- load average (1 min) before / after: {load[0]:.2f} / {load[1]:.2f}; "
             f"bench took {seconds:.0f} s",
             f"- method: {args.repeats} rounds over {cases} cases, order rotated each round; each "
-            "measurement is one whole process (interpreter start and imports included); "
-            "median [min-max] over rounds. See docs/performance.md.", ""]
+            "measurement is one whole process (interpreter start and imports included); ratios "
+            "within a round, median [min-max] over rounds; CPU seconds unless said. See "
+            "docs/performance.md.", ""]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -375,21 +281,41 @@ def main(argv: list[str] | None = None) -> None:
     warm_up(env)
     load_before, started = os.getloadavg()[0], time.perf_counter()
     samples = rounds(mmc_cases(args.customers) + shibei + jobs, args.repeats, env)
+    once = {c.key: (c, measure(c, env)) for c in once_cases(args, overrides)}
     load = (load_before, os.getloadavg()[0])
     sanity(samples)
 
     lines = header(args, argv, len(samples), load, time.perf_counter() - started)
-    lines += mmc_section(samples, args.customers)
+    lines += report.mmc_section(samples, args.customers)
     if shibei:
-        lines += shibei_section(samples, shibei, overrides)
+        tasks_of = {c.info["path"]: pushdown_tasks(c.info["path"], overrides) for c in shibei}
+        note = f"Shortened for --quick: {', '.join(overrides)}." if overrides else ""
+        lines += report.shibei_section(samples, shibei, tasks_of, note)
     if jobs:
-        lines += jobs_section(samples, jobs)
-    lines += raw_section(samples)
+        lines += report.jobs_section(samples, jobs)
+    lines += once_sections(once)
+    lines += report.raw_section(samples)
     text = "\n".join(lines)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
     print(f"wrote {args.out}", file=sys.stderr)
+
+
+def once_sections(once: dict[str, tuple[Case, Sample]]) -> list[str]:
+    """The report's sections of the programs run once: profiles, memory, Beijing."""
+    by_kind: dict[str, list[Sample]] = {}
+    for case, sample in once.values():
+        by_kind.setdefault(case.info["kind"], []).append(sample)
+    lines: list[str] = []
+    if "profile" in by_kind:
+        lines += report.profile_section([s.report for s in by_kind["profile"] if s.report])
+    if "memory" in by_kind:
+        lines += report.memory_section([s.report for s in by_kind["memory"] if s.report])
+    if "beijing" in by_kind:
+        lines += report.beijing_section(by_kind["beijing"][0])
+    return lines
+
 
 if __name__ == "__main__":
     main()

@@ -11,10 +11,9 @@ line: customers served, mean wait, seconds inside Python.
 from __future__ import annotations
 
 import argparse
-import json
-import time
 
 import ciw
+from clock import Clock
 
 
 def main() -> None:
@@ -26,7 +25,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    started = time.perf_counter()
+    clock = Clock()
     network = ciw.create_network(
         arrival_distributions=[ciw.dists.Exponential(rate=args.lam)],
         service_distributions=[ciw.dists.Exponential(rate=args.mu)],
@@ -36,9 +35,7 @@ def main() -> None:
     simulation = ciw.Simulation(network)
     simulation.simulate_until_max_time(args.customers / args.lam)
     waits = [r.waiting_time for r in simulation.get_all_records() if r.record_type == "service"]
-    seconds = time.perf_counter() - started
-    print(json.dumps({"customers": len(waits), "mean_wait": sum(waits) / len(waits),
-                      "seconds": round(seconds, 4)}))
+    clock.report(customers=len(waits), mean_wait=sum(waits) / len(waits))
 
 
 if __name__ == "__main__":

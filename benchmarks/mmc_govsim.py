@@ -16,9 +16,9 @@ inside Python.
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from typing import Any
+
+from clock import Clock
 
 from sim.config import Scenario, validate
 from sim.experiment import simulate
@@ -64,12 +64,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    started = time.perf_counter()
+    clock = Clock()
     scenario = mmc_scenario(args.customers, args.lam, args.mu, args.servers, args.seed)
     rep = simulate(scenario, 0)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"customers": len(rep.complaints), "mean_wait": rep.kpis["wait_days_mean"],
-                      "seconds": round(seconds, 4)}))
+    clock.report(customers=len(rep.complaints), mean_wait=rep.kpis["wait_days_mean"])
 
 
 if __name__ == "__main__":

@@ -14,12 +14,11 @@ versions use, and prints one JSON line: customers served, mean wait, seconds ins
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import time
 from collections.abc import Generator
 
 import simpy
+from clock import Clock
 
 
 def customer(env: simpy.Environment, clerks: simpy.Resource, rng: random.Random, mu: float,
@@ -50,15 +49,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    started = time.perf_counter()
+    clock = Clock()
     env = simpy.Environment()
     clerks = simpy.Resource(env, capacity=args.servers)
     waits: list[float] = []
     env.process(arrivals(env, clerks, random.Random(args.seed), args.lam, args.mu, waits))
     env.run(until=args.customers / args.lam)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"customers": len(waits), "mean_wait": sum(waits) / len(waits),
-                      "seconds": round(seconds, 4)}))
+    clock.report(customers=len(waits), mean_wait=sum(waits) / len(waits))
 
 
 if __name__ == "__main__":

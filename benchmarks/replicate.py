@@ -3,8 +3,8 @@
 Loads and validates the scenario (with optional ``--set`` overrides), runs replication
 ``--replication`` through ``sim.experiment.simulate`` and prints one JSON line: complaints,
 events (with ``--events``; else null), seconds inside Python and, with ``--kpis``, the
-headline KPIs and each level's utilisation (NaN: the level is not on the route). Nothing is written to disk:
-the tables stay in memory, as in a worker of a multi-replication run.
+headline KPIs and each level's utilisation (NaN: the level is not on the route). Nothing is
+written to disk: the tables stay in memory, as in a worker of a multi-replication run.
 
     python benchmarks/replicate.py scenarios/shibei-2020-whistle.yaml --events
 """
@@ -12,8 +12,8 @@ the tables stay in memory, as in a worker of a multi-replication run.
 from __future__ import annotations
 
 import argparse
-import json
-import time
+
+from clock import Clock
 
 from sim.config import load_scenario
 from sim.experiment import simulate
@@ -32,17 +32,13 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
 
-    started = time.perf_counter()
+    clock = Clock()
     scenario = load_scenario(args.scenario, args.overrides or None)
     rep = simulate(scenario, args.replication, events=args.events)
-    seconds = time.perf_counter() - started
-    line = {"complaints": len(rep.complaints),
-            "events": None if rep.events is None else len(rep.events),
-            "seconds": round(seconds, 4)}
-    if args.kpis:
-        line.update({k: round(v, 4) for k, v in rep.kpis.items()
-                     if k in HEADLINE or k.startswith("utilization_")})
-    print(json.dumps(line))
+    kpis = {k: round(v, 4) for k, v in rep.kpis.items()
+            if args.kpis and (k in HEADLINE or k.startswith("utilization_"))}
+    clock.report(complaints=len(rep.complaints),
+                 events=None if rep.events is None else len(rep.events), **kpis)
 
 
 if __name__ == "__main__":

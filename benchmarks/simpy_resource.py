@@ -7,7 +7,7 @@ difference is the queue mechanism: ``unit`` serves from a deque when a timeout e
 ``resource`` asks for a request event, starts on its callback and releases the request at
 the end. The two take turns, round after round; the ratio of their medians is the result.
 
-    python benchmarks/resource.py --customers 200000 --rounds 5
+    python benchmarks/simpy_resource.py --customers 200000 --rounds 5
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ import os, sys, time
 from sim.executors import ordered
 
 def report(i):
-    print(os.getpid(), flush=True)
+    os.write(1, f"{os.getpid()}\n".encode())     # one write: two workers cannot interleave
     time.sleep(120)
     return i
 
@@ -53,7 +53,9 @@ def test_workers_die_with_a_killed_parent(tmp_path):
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert parent.stdout is not None
-    workers = [int(parent.stdout.readline()) for _ in range(2)]
+    workers: list[int] = []
+    while len(workers) < 2:
+        workers += [int(word) for word in parent.stdout.readline().split()]
     assert all(alive(pid) for pid in workers)
     parent.send_signal(signal.SIGKILL)
     parent.wait()

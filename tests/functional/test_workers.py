@@ -28,7 +28,7 @@ import os, sys, time
 from sim.executors import ordered
 
 def report(i):
-    os.write(1, f"{os.getpid()}\n".encode())     # one write: two workers cannot interleave
+    os.write(1, f"{os.getpid()}\\n".encode())     # one write: two workers cannot interleave
     time.sleep(120)
     return i
 
@@ -54,8 +54,9 @@ def test_workers_die_with_a_killed_parent(tmp_path):
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert parent.stdout is not None
     workers: list[int] = []
-    while len(workers) < 2:
-        workers += [int(word) for word in parent.stdout.readline().split()]
+    while len(workers) < 2 and (line := parent.stdout.readline()):
+        workers += [int(word) for word in line.split()]
+    assert len(workers) == 2, "the parent ended before its workers started"
     assert all(alive(pid) for pid in workers)
     parent.send_signal(signal.SIGKILL)
     parent.wait()

@@ -46,61 +46,46 @@ Name = Annotated[str, Strict(), Field(pattern=r"^[a-z0-9-]+$")]
 
 
 # --------------------------------------------------------------------------- priors
-class UniformPrior(Frozen):
-    dist: Literal["uniform"]
+class RangedPrior(Frozen):
+    """A prior on [low, high]: every scenario key it sets has a range."""
+
     low: Number
     high: Number
 
     @model_validator(mode="after")
-    def _ordered(self) -> UniformPrior:
+    def _ordered(self) -> RangedPrior:
         if not self.low < self.high:
             raise bad("high", f"{self.high} is not above low {self.low} (expected low < high)")
         return self
 
     def bounds(self) -> tuple[float, float]:
         return self.low, self.high
+
+
+class UniformPrior(RangedPrior):
+    dist: Literal["uniform"]
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """The prior's quantiles at ``u`` in [0, 1]: maps a unit-cube design onto the prior."""
         return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
 
 
-class LogUniformPrior(Frozen):
+class LogUniformPrior(RangedPrior):
     dist: Literal["loguniform"]
     low: PositiveFloat
     high: PositiveFloat
-
-    @model_validator(mode="after")
-    def _ordered(self) -> LogUniformPrior:
-        if not self.low < self.high:
-            raise bad("high", f"{self.high} is not above low {self.low} (expected low < high)")
-        return self
-
-    def bounds(self) -> tuple[float, float]:
-        return self.low, self.high
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         a, b = math.log(self.low), math.log(self.high)
         return np.exp(a + (b - a) * np.asarray(u, dtype=float))
 
 
-class NormalPrior(Frozen):
+class NormalPrior(RangedPrior):
     """A normal prior, truncated to [low, high] (both required: a scenario key has a range)."""
 
     dist: Literal["normal"]
     mean: Number
     sd: PositiveFloat
-    low: Number
-    high: Number
-
-    @model_validator(mode="after")
-    def _ordered(self) -> NormalPrior:
-        if not self.low < self.high:
-            raise bad("high", f"{self.high} is not above low {self.low} (expected low < high)")
-        return self
-
-    def bounds(self) -> tuple[float, float]:
-        return self.low, self.high
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         from scipy.stats import truncnorm

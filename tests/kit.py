@@ -162,17 +162,23 @@ def traced(scenario: Scenario, *complaints: dict[str, Any],
 
 
 # --------------------------------------------------------------------------- broken input
+def put(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """Set the dotted key of a raw scenario in place (list items by index); ``raw`` back."""
+    node: Any = raw
+    *parents, last = dotted.split(".")
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return raw
+
+
 def _set(path: str, value: Any) -> Any:
     """A change to a raw scenario: set the dotted ``path`` (list items by index)."""
     def change(raw: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        node: Any = raw
-        for part in parents:
-            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-        if isinstance(node, list):
-            node[int(last)] = value
-        else:
-            node[last] = value
+        put(raw, path, value)
     return change
 
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kit import DEMO
+from kit import DEMO, put
 
 from sim import yamlio
 from sim.config import LEVELS, ScenarioError, validate
@@ -86,18 +86,6 @@ KEYS = ["name", "seed", "horizon_days", "sla_days", "district", "district.grids"
         "arrivals.surges", "categories", "categories.0", "categories.0.needs", "levels.grid",
         "levels.grid.resolve", "levels.grid.resolve.dist", "levels.leadership", "process.route",
         "process.bounce", "process.bounce.from", "residents.patience", "satisfaction", "bogus"]
-
-
-def put(raw: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
-    node: Any = raw
-    *parents, last = dotted.split(".")
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return raw
 
 
 @settings(max_examples=300, deadline=None)

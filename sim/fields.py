@@ -62,9 +62,17 @@ class ScenarioError(ValueError):
     """Bad input, located: the file, the dotted key path and what was expected."""
 
     def __init__(self, source: str, path: str, message: str) -> None:
+        source, path, message = one_line(source), one_line(path), one_line(message)
         self.source, self.path, self.message = source, path, message
         where = f"{source}: {path}: " if path else f"{source}: "
         super().__init__(where + message)
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters written as escapes: a key or value that holds a
+    newline must not break the one-line error."""
+    return text if text.isprintable() else "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def bad(key: str, message: str) -> ValueError:

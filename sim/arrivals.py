@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -114,26 +114,39 @@ def draw_pushdown(scenario: Scenario, district: District,
 
 class Intake:
     """The drawn streams fed into a run in order: each complaint at its arrival day, each
-    push-down task at its day, one scheduled event at a time (the next one due)."""
+    push-down task at its day, one scheduled event at a time (the next one due).
 
-    __slots__ = ("_columns", "_tasks", "work", "next_arrival", "_next_task", "raised", "_env",
+    It also keeps the facts of every complaint of the run that do not change while it runs
+    (arrival day, grid, category, needs, unclear, department), as plain lists indexed by
+    complaint id: the complaint object carries only what the run changes."""
+
+    __slots__ = ("day", "grid", "category", "needs", "unclear", "department", "_patience",
+                 "_duplicates", "_drawn", "_tasks", "work", "next_arrival", "_next_task", "_env",
                  "_arrive", "_push")
 
     def __init__(self, stream: ComplaintStream, tasks: tuple[np.ndarray, np.ndarray],
                  work: Callable[[], float]) -> None:
         # plain lists: indexing numpy arrays one item at a time is slow
-        self._columns = tuple(getattr(stream, f.name).tolist() for f in fields(stream))
+        self.day: list[float] = stream.day.tolist()
+        self.grid: list[int] = stream.grid.tolist()
+        self.category: list[int] = stream.category.tolist()
+        self.needs: list[int] = stream.needs.tolist()
+        self.unclear: list[bool] = stream.unclear.tolist()
+        self.department: list[int] = stream.department.tolist()
+        self._patience: list[float] = stream.patience.tolist()
+        self._duplicates: list[int] = stream.duplicates.tolist()
+        self._drawn = len(self.day)
         self._tasks = (tasks[0].tolist(), tasks[1].tolist())
         self.work = work                   # a push-down task's staff time
-        self.next_arrival = self._next_task = self.raised = 0
+        self.next_arrival = self._next_task = 0
 
     def start(self, env: simpy.Environment, arrive: Callable[[Complaint, int], None],
               push: Callable[[int], None]) -> None:
         """Book the first arrival and the first task; ``arrive(complaint, duplicates)`` and
         ``push(community)`` are the world's."""
         self._env, self._arrive, self._push = env, arrive, push
-        if self._columns[0]:
-            env.timeout(self._columns[0][0]).callbacks.append(self._arrival)
+        if self._drawn:
+            env.timeout(self.day[0]).callbacks.append(self._arrival)
         if self._tasks[0]:
             env.timeout(self._tasks[0][0]).callbacks.append(self._task)
 
@@ -142,19 +155,31 @@ class Intake:
         """How many push-down tasks the run was given."""
         return len(self._tasks[0])
 
-    def new_id(self) -> int:
-        """An id for a complaint raised during the run, after the stream's."""
-        self.raised += 1
-        return len(self._columns[0]) + self.raised - 1
+    @property
+    def drawn(self) -> int:
+        """How many complaints the drawn stream holds (raised ones come after)."""
+        return self._drawn
+
+    def add(self, day: float, grid: int, category: int, needs: int, unclear: bool,
+            department: int, patience: float) -> Complaint:
+        """A complaint raised during the run, beside the drawn stream; its id follows the
+        stream's and every complaint raised before it."""
+        cid = len(self.day)
+        self.day.append(day)
+        self.grid.append(grid)
+        self.category.append(category)
+        self.needs.append(needs)
+        self.unclear.append(unclear)
+        self.department.append(department)
+        return Complaint(cid, grid, day + patience)
 
     def _arrival(self, _: simpy.Event) -> None:
         i, now = self.next_arrival, self._env.now
-        day, grid, category, needs, unclear, department, patience, duplicates = self._columns
-        self._arrive(Complaint(i, now, grid[i], category[i], needs[i], unclear[i], department[i],
-                               now + patience[i]), duplicates[i])
+        self.day[i] = now                  # the clock's own sum, as every later step sees it
+        self._arrive(Complaint(i, self.grid[i], now + self._patience[i]), self._duplicates[i])
         self.next_arrival = i = i + 1
-        if i < len(day):
-            self._env.timeout(day[i] - now).callbacks.append(self._arrival)
+        if i < self._drawn:
+            self._env.timeout(self.day[i] - now).callbacks.append(self._arrival)
 
     def _task(self, _: simpy.Event) -> None:
         i = self._next_task

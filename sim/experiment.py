@@ -58,7 +58,7 @@ def simulate(scenario: Scenario, replication: int, events: bool = False) -> Repl
     rec = world.run()
     complaints = complaint_frame(scenario, rec)
     kpis = replication_kpis(scenario, complaints, rec, streams["residents"])
-    check_conservation(complaints, kpis, expected=len(world.stream))
+    check_conservation(complaints, kpis, expected=world.intake.drawn)
     return Replication(replication, complaints, {"replication": replication, **kpis},
                        utilization_frame(rec), event_frame(rec) if events else None,
                        time.perf_counter() - started)

@@ -85,12 +85,11 @@ class World:
         self.scenario, self.district, self.replication = scenario, district, replication
         self.env = simpy.Environment()
         self.rules = Rules.of(scenario)
-        self.stream = complaints if complaints is not None else draw_complaints(
+        stream = complaints if complaints is not None else draw_complaints(
             scenario, district, streams.child("arrivals", ARRIVAL_PURPOSES))
         tasks = pushdown if pushdown is not None else draw_pushdown(scenario, district, streams["pushdown"])
-        self.intake = Intake(self.stream, tasks,
-                             Sampler(scenario.process.pushdown.work, streams["pushdown.work"]))
-        self.draws = ComplaintDraws(scenario, streams.sequence("complaints"), len(self.stream))
+        self.intake = Intake(stream, tasks, Sampler(scenario.process.pushdown.work, streams["pushdown.work"]))
+        self.draws = ComplaintDraws(scenario, streams.sequence("complaints"), len(stream))
         self.levels, self.units = self._build_units()
         self.residents = Residents(self.env, scenario.residents.follow_up_every_days,
                                    scenario.horizon_days, self.draws, self._follow_up, self._reopened)
@@ -99,7 +98,6 @@ class World:
                       if scenario.levels.leadership.meets else None)
         self.complaints: list[Complaint] = []
         self.events: list[tuple[int, float, int, int, int]] | None = [] if record_events else None
-        self._fixes = [getattr(scenario.levels, name).fixes for name in LEVELS]
         self._window = (scenario.warmup_days, scenario.horizon_days)
         self._grids = (district.community_of_grid.tolist(), district.street_of_grid.tolist(),
                        district.guided.tolist(),
@@ -146,8 +144,7 @@ class World:
                category: int = 0, patience: float = float("inf")) -> Complaint:
         """Raise a complaint now in ``grid``, beside the drawn stream: for a researcher's own
         process (an inspection campaign, a hotline drive). Its id follows the stream's."""
-        now = self.env.now
-        c = Complaint(self.intake.new_id(), now, grid, category, needs, unclear, department, now + patience)
+        c = self.intake.add(self.env.now, grid, category, needs, unclear, department, patience)
         self._enter(c, 0)
         return c
 
@@ -182,7 +179,7 @@ class World:
         if level == 2:
             return self.units[2][self._grids[1][c.grid]]
         if level == 3:
-            return self.units[3][c.department]
+            return self.units[3][self.intake.department[c.id]]
         return self.units[level][0]
 
     # ------------------------------------------------------------------ residents
@@ -201,11 +198,13 @@ class World:
     def _give_up(self, c: Complaint) -> None:
         """Withdraw the complaint as of its deadline (it was waiting, delayed or stalled)."""
         c.state, c.outcome, c.closed_day = CLOSED, ABANDONED, c.deadline
-        self._log(c, Activity.ABANDON, c.at.level.index, c.at.index, day=c.deadline)
+        if self.events is not None:
+            self._log(c, Activity.ABANDON, c.at.level.index, c.at.index, day=c.deadline)
 
     def _follow_up(self, c: Complaint) -> None:
         """A resident's follow-up call reaches the entry unit and costs its staff time."""
-        self._log(c, Activity.FOLLOW_UP, c.entry.level.index, c.entry.index)
+        if self.events is not None:
+            self._log(c, Activity.FOLLOW_UP, c.entry.level.index, c.entry.index)
         self._enqueue(c.entry, (CONTACT, c, self.env.now, c.contacts - 2))
 
     def _reopened(self, c: Complaint) -> None:
@@ -213,14 +212,16 @@ class World:
         if self._gone(c):
             return
         c.contacts += 1
-        self._log(c, Activity.REOPEN, c.entry.level.index, c.entry.index)
+        if self.events is not None:
+            self._log(c, Activity.REOPEN, c.entry.level.index, c.entry.index)
         self._visit(c, c.entry)
 
     def _close(self, c: Complaint, outcome: Outcome, unit: Unit) -> None:
         c.state, c.outcome, c.closed_day, c.at = CLOSED, outcome, self.env.now, unit
         if self.events is not None:
             activity = Activity.RESOLVE if outcome == RESOLVED else Activity.ABANDON
-            self._log(c, activity, unit.level.index, unit.index)
+            if self.events is not None:
+                self._log(c, activity, unit.level.index, unit.index)
 
     # ------------------------------------------------------------------ units
     def _visit(self, c: Complaint, unit: Unit) -> None:
@@ -229,7 +230,8 @@ class World:
         if self.group is not None and unit.level.index == LEADERSHIP:
             c.state = QUEUED
             self.group.put((VISIT, c, self.env.now, -1))
-            self._log(c, Activity.QUEUE, LEADERSHIP, 0)
+            if self.events is not None:
+                self._log(c, Activity.QUEUE, LEADERSHIP, 0)
             return
         self._enqueue(unit, (VISIT, c, self.env.now, -1))
 
@@ -262,7 +264,8 @@ class World:
                 k = c.visits[li] - 1
                 c.wait += now - queued
                 c.state = SERVICE
-                action = routing.decide(self.rules, li, c.needs, c.unclear, c.bounces,
+                intake = self.intake
+                action = routing.decide(self.rules, li, intake.needs[c.id], intake.unclear[c.id], c.bounces,
                                 li == GRID and self._grids[2][c.grid], self.draws.visit(li, k, c.id))
                 duration = self.draws.draw(RESOLVE if action == Action.RESOLVE else HANDLE, li, k, c.id)
                 if self.events is not None:
@@ -279,7 +282,7 @@ class World:
 
     def _finish(self, event: simpy.Event) -> None:
         """The step ends: carry out its decision, then the staff member takes the next item."""
-        unit, kind, c, action, k = cast(tuple[Unit, int, Complaint, Action, int], event.value)
+        unit, kind, c, action, k = event.value  # type: ignore[misc]  # as _start booked it; no cast(): a call per event
         unit.busy -= 1
         if kind == VISIT:
             self._carry_out(c, unit, action, k)
@@ -320,7 +323,8 @@ class World:
                           self.draws.draw(Purpose.BOUNCE, level, k, c.id), Activity.BOUNCE, unit)
         else:
             c.state = STALLED
-            self._log(c, Activity.STALL, level, unit.index)
+            if self.events is not None:
+                self._log(c, Activity.STALL, level, unit.index)
 
     def _resolved(self, c: Complaint, unit: Unit, k: int) -> None:
         """The staff's work on the fix is done: the lead time follows, holding no one."""
@@ -333,12 +337,12 @@ class World:
         self.env.timeout(lead, (c, unit, k)).callbacks.append(self._lead_over)
 
     def _lead_over(self, event: simpy.Event) -> None:
-        self._closed(*cast(tuple[Complaint, Unit, int], event.value))
+        self._closed(*event.value)  # type: ignore[misc]
 
     def _closed(self, c: Complaint, unit: Unit, k: int) -> None:
         """The office closes the complaint: resolved if the fix holds, else it will reopen."""
         level = unit.level.index
-        if routing.fix_holds(self._fixes[level], self.draws.visit(level, k, c.id)):
+        if routing.fix_holds(self.rules.fixes[level], self.draws.visit(level, k, c.id)):
             self._close(c, RESOLVED, unit)
             return
         c.reopens += 1
@@ -358,7 +362,7 @@ class World:
         self.env.timeout(delay, (c, self.unit_of(level, c))).callbacks.append(self._hand_over)
 
     def _hand_over(self, event: simpy.Event) -> None:
-        c, unit = cast(tuple[Complaint, Unit], event.value)
+        c, unit = event.value  # type: ignore[misc]
         if self._gone(c):                                  # gave up on the way
             return
         if self.events is not None:
@@ -376,14 +380,15 @@ class World:
         group.queue_days += self._in_window(queued, now)
         c.wait += now - queued
         c.state = SERVICE
-        self._log(c, Activity.START, LEADERSHIP, 0)
+        if self.events is not None:
+            self._log(c, Activity.START, LEADERSHIP, 0)
         k = c.visits[LEADERSHIP] - 1
         self.env.timeout(self.draws.draw(RESOLVE, LEADERSHIP, k, c.id),
                          (c, self.units[LEADERSHIP][0], k)).callbacks.append(self._implemented)
         return True
 
     def _implemented(self, event: simpy.Event) -> None:
-        self._resolved(*cast(tuple[Complaint, Unit, int], event.value))
+        self._resolved(*event.value)  # type: ignore[misc]
 
     # ------------------------------------------------------------------ accounting
     def _in_window(self, start: float, end: float) -> float:

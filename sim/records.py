@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,24 +60,28 @@ class ReplicationRecords:
 
     @classmethod
     def from_world(cls, world: World) -> ReplicationRecords:
-        s, cs, d = world.scenario, world.complaints, world.district
+        s, cs, d, facts = world.scenario, world.complaints, world.district, world.intake
         n = len(cs)
+        ids = np.fromiter(map(attrgetter("id"), cs), np.int64, n)
 
         def column(attribute: str, dtype: Any) -> np.ndarray:
-            return np.fromiter((getattr(c, attribute) for c in cs), dtype, n)
+            return np.fromiter(map(attrgetter(attribute), cs), dtype, n)
+
+        def fact(values: list[Any], dtype: Any) -> np.ndarray:
+            return np.asarray(values, dtype=dtype)[ids]
 
         grid = column("grid", np.int64)
         outcome = column("outcome", np.int8)
         level = np.fromiter((c.at.level.index for c in cs), np.int8, n)
         columns = {
-            "complaint_id": column("id", np.int64),
-            "arrival_day": column("arrival", float),
+            "complaint_id": ids,
+            "arrival_day": fact(facts.day, float),
             "grid": grid,
             "community": d.community_of_grid[grid],
             "street": d.street_of_grid[grid],
-            "category": column("category", np.int64),
-            "needs": column("needs", np.int64),
-            "unclear": column("unclear", bool),
+            "category": fact(facts.category, np.int64),
+            "needs": fact(facts.needs, np.int64),
+            "unclear": fact(facts.unclear, bool),
             "entry_level": np.fromiter((c.entry.level.index for c in cs), np.int8, n),
             "outcome": outcome,
             "closed_day": column("closed_day", float),

@@ -45,6 +45,7 @@ class Rules:
     max_rounds: int
     guide_resolve_community: float
     guide_delay_factor: float
+    fixes: tuple[float, ...]        # per level index: the chance that a resolution holds
 
     @classmethod
     def of(cls, scenario: Scenario) -> Rules:
@@ -56,7 +57,8 @@ class Rules:
         return cls(route, tuple(next_level), route[-1], p.top_resolves_all, p.bounce.allowed,
                    LEVELS.index(p.bounce.from_), LEVELS.index(p.bounce.to), p.bounce.probability,
                    p.bounce.max_rounds, p.guide_effect.resolve_community,
-                   p.guide_effect.delay_factor)
+                   p.guide_effect.delay_factor,
+                   tuple(getattr(scenario.levels, name).fixes for name in LEVELS))
 
 
 def can_resolve(rules: Rules, level: int, needs: int, guided: bool, uniform: Uniform) -> bool:

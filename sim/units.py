@@ -43,6 +43,8 @@ class Outcome(IntEnum):
     OPEN = 2
 
 
+assert len(LEVELS) == 6, "Complaint.visits has one count per level"
+
 VISIT, CONTACT, TASK = Work
 QUEUED, SERVICE, DELAY, STALLED, LEAD, REOPENING, CLOSED = State
 RESOLVED, ABANDONED, OPEN = Outcome
@@ -53,22 +55,22 @@ contact's own index among its complaint's contacts (for its handle time); -1 oth
 
 
 class Complaint:
-    """One resident's problem and its state in the run (a slotted record: the loop's hot data)."""
+    """One resident's problem and its state in the run (a slotted record: the loop's hot
+    data). The facts that do not change (arrival day, category, needs, unclear, department)
+    live in the run's intake lists, indexed by ``id``; ``grid`` is kept here too, as most
+    steps ask for it."""
 
-    __slots__ = ("id", "arrival", "grid", "category", "needs", "unclear", "department", "deadline",
-                 "entry", "at", "state", "outcome", "closed_day",
+    __slots__ = ("id", "grid", "deadline", "entry", "at", "state", "outcome", "closed_day",
                  "visits", "handoffs", "bounces", "contacts", "reopens", "wait", "lead")
 
     entry: Unit        # where the resident brought it, and calls back (set on entry)
     at: Unit           # the unit it is at, or is being passed on from
 
-    def __init__(self, cid: int, arrival: float, grid: int, category: int, needs: int,
-                 unclear: bool, department: int, deadline: float) -> None:
-        self.id, self.arrival, self.grid, self.category = cid, arrival, grid, category
-        self.needs, self.unclear, self.department, self.deadline = needs, unclear, department, deadline
+    def __init__(self, cid: int, grid: int, deadline: float) -> None:
+        self.id, self.grid, self.deadline = cid, grid, deadline
         self.state, self.outcome = QUEUED, OPEN
         self.closed_day = float("nan")
-        self.visits = [0] * len(LEVELS)    # visits begun per level: the k of their draws
+        self.visits = [0, 0, 0, 0, 0, 0]   # visits begun per level (LEVELS): the k of their draws
         self.handoffs = self.bounces = self.reopens = 0
         self.contacts = 1
         self.wait = self.lead = 0.0

@@ -13,6 +13,7 @@ continues from its last finished generation. See docs/calibration.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
@@ -36,6 +37,7 @@ from sim.study import CalibrationFile, NormalPrior, Study, evaluate, lookup
 HISTORY = "history.db"
 FINGERPRINT = "calibration.json"
 MANIFEST = "manifest.json"
+PARTICLES = "particles"       # each simulated particle's KPIs, for a resume inside a generation
 
 
 def require_pyabc() -> Any:
@@ -79,14 +81,34 @@ EXTENSIVE = ("arrivals",)       # KPIs that grow with the district; the rest are
 class ParticleModel:
     """pyabc's model: a particle's values in, the mean KPI of each target over its
     replications out; the scenarios run through the experiment layer (``evaluate``), on the
-    district scaled by ``method.scale`` (counts scaled back to the full district)."""
+    district scaled by ``method.scale`` (counts scaled back to the full district).
+
+    With a ``cache`` folder every particle's KPIs are stored as they are made, under a hash
+    of everything they depend on: a calibration stopped in the middle of a generation
+    proposes the same particles again when resumed (its proposals are seeded per
+    generation), and those already simulated are read back instead of run again."""
 
     study: Study
+    cache: Path | None = None
 
     def __call__(self, parameter: Mapping[str, float]) -> dict[str, float]:
         spec = spec_of(self.study)
         point = [float(parameter[label]) for label in self.study.labels]
         seed = particle_seed(spec.method.seed, point)
+        if self.cache is None:
+            return self.simulate(point, seed)
+        text = json.dumps([seed, point, spec.method.replications, spec.method.scale,
+                           sorted((a, s.sha256()) for a, s in self.study.scenarios.items())])
+        stored = self.cache / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.json"
+        if stored.is_file():
+            return {k: float(v) for k, v in json.loads(stored.read_text(encoding="utf-8")).items()}
+        kpis = self.simulate(point, seed)
+        atomic.write_text(stored, json.dumps(kpis) + "\n")
+        return kpis
+
+    def simulate(self, point: list[float], seed: int) -> dict[str, float]:
+        """Run the particle's scenarios: each target's KPI, averaged over replications."""
+        spec = spec_of(self.study)
         factor = spec.method.scale
         rows = evaluate(self.runs(), [point], spec.method.replications, seeds=[seed])
         means = rows.drop(columns="point").groupby("scenario").mean(numeric_only=True)
@@ -199,7 +221,8 @@ def calibrate(study: Study, out: str | Path, jobs: int = 1, executor: Executor =
         def generation(t: int) -> Any:
             """pyabc's ABCSMC for generation t, built afresh from the history each time, so a
             resumed calibration takes exactly the path of an uninterrupted one."""
-            abc = pyabc.ABCSMC(ParticleModel(study), prior_distribution(study), ScaledDistance(sd),
+            abc = pyabc.ABCSMC(ParticleModel(study, folder / PARTICLES), prior_distribution(study),
+                               ScaledDistance(sd),
                                population_size=spec.method.population, sampler=chosen,
                                eps=pyabc.MedianEpsilon(np.inf if t == 0 else "from_sample"))
             history = abc.new(db, observed) if t == 0 and not resume else abc.load(db, 1)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from sim import outdir
 from sim.config import Scenario, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
@@ -126,6 +127,9 @@ def build_parser() -> Parser:
                    help="the manifest (default: results/manifest.yaml)")
     p.add_argument("--jobs", type=positive_int("--jobs", MAX_JOBS), metavar="J",
                    help="worker processes (default: the machine's cores)")
+    p.add_argument("--work", metavar="DIR",
+                   help="with --update or --full: keep the runs in DIR, so that an interrupted "
+                        "re-make resumes there (default: a temporary folder)")
     p.set_defaults(handler=cmd_reproduce)
 
     from sim.commands import add_file_parsers
@@ -141,8 +145,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from sim.results import load_manifest, reproduce, select
 
     select(load_manifest(args.manifest), args.names, args.manifest)   # bad names fail first
+    if args.work is not None:
+        if not (args.update or args.full):
+            raise ScenarioError("--work", args.work, "a kept folder would let a check reuse earlier "
+                                "runs (expected it only with --update or --full)")
+        outdir.check(args.work, "reproduce", "--work")
     outcomes = reproduce(args.names or None, args.manifest, update=args.update, jobs=args.jobs,
-                         report=lambda line: print(line, flush=True), full=args.full)
+                         report=lambda line: print(line, flush=True), full=args.full, work=args.work)
     failed = [o.entry.name for o in outcomes if not o.ok]
     if failed:
         print(f"{len(failed)} of {len(outcomes)} entries do not reproduce: {', '.join(failed)}")

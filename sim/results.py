@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim import atomic
+from sim import atomic, outdir
 from sim.config import ScenarioError
 from sim.plots import DRAWERS
 from sim.tables import CELLS, MAKERS, Bench, Spec
@@ -124,15 +126,17 @@ class Outcome:
 
 
 def reproduce(names: list[str] | None = None, manifest: str | Path = MANIFEST, update: bool = False,
-              jobs: int | None = None, report: Any = print, full: bool = False) -> list[Outcome]:
+              jobs: int | None = None, report: Any = print, full: bool = False,
+              work: str | Path | None = None) -> list[Outcome]:
     """Make the named entries (all when None) again and compare them with results/; a
-    sampled entry re-makes only its sample of cells unless ``full`` or ``update``."""
+    sampled entry re-makes only its sample of cells unless ``full`` or ``update``. ``work``
+    keeps the runs (default: a temporary folder), so an interrupted re-make resumes."""
     manifest = Path(manifest)
     root = manifest.resolve().parent.parent
     entries = select(load_manifest(manifest), names, str(manifest))
     outcomes = []
-    with tempfile.TemporaryDirectory(prefix="govsim-reproduce-") as work:
-        bench = Bench(root=root, work=Path(work), jobs=jobs)
+    with _scratch(work) as scratch, outdir.folder(scratch, "reproduce", flag="--work"):
+        bench = Bench(root=root, work=scratch, jobs=jobs)
         for entry in entries:
             started = time.perf_counter()
             if entry.sample is not None and not (update or full):
@@ -144,6 +148,16 @@ def reproduce(names: list[str] | None = None, manifest: str | Path = MANIFEST, u
             report(describe(outcome, update))
             outcomes.append(outcome)
     return outcomes
+
+
+@contextmanager
+def _scratch(work: str | Path | None) -> Iterator[Path]:
+    """The folder the entries' runs go to: ``work`` as given, or a temporary one."""
+    if work is not None:
+        yield Path(work)
+        return
+    with tempfile.TemporaryDirectory(prefix="govsim-reproduce-") as temporary:
+        yield Path(temporary)
 
 
 def make(bench: Bench, entry: Entry, root: Path, update: bool) -> list[str]:

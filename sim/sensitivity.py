@@ -159,22 +159,63 @@ def sensitivity(study: Study, out: str | Path, method: SensitivityMethod | None 
     started = time.perf_counter()
     keys = [point_key(study, point, count) for point in design.points]
     with outdir.folder(out, "sensitivity", {"study": study.spec.name}):
-        store = out / "points"
-        todo = _missing(keys, store)
-        if todo:
-            finished = evaluate_points(study, design.points[todo].tolist(), count, jobs=jobs,
-                                       executor=executor, scheduler=scheduler, progress=progress)
-            for j, rows in finished:
-                atomic.write_csv(store / f"{keys[todo[j]]}.csv", pd.DataFrame(rows).drop(columns="point"))
-        values = pd.DataFrame([point_outputs(pd.read_csv(store / f"{k}.csv"), spec.outputs) for k in keys])
+        todo = _run_missing(study, design, keys, range(len(keys)), count, out / "points", jobs,
+                            executor, scheduler, progress)
+        points = _stored(design, keys, range(len(keys)), out / "points", spec.outputs)
+        values = points[[o.label for o in spec.outputs]]
         _check_defined(values, spec.outputs, study.source)
         table = analyse(design, {c: values[c].to_numpy() for c in values.columns})
-        points = pd.concat([pd.DataFrame(design.points, columns=list(design.names)), values], axis=1)
-        points.insert(0, "point", range(len(points)))
         made = _manifest(study, spec.outputs, design.method, count, len(design.points), len(set(keys)),
                          len(todo), time.perf_counter() - started)
         _write(out, table, points, made, study.to_yaml())
     return SensitivityResult(table, points, out, len(todo), len(set(keys)) - len(todo), made)
+
+
+def design_points(study: Study, out: str | Path, indices: Sequence[int],
+                  method: SensitivityMethod | None = None, replications: int | None = None,
+                  jobs: int | None = 1) -> pd.DataFrame:
+    """The rows of ``points.csv`` for the design points ``indices`` only (run those not yet
+    stored under ``out/points/``): the cells of a published design, made a few at a time."""
+    spec, design, count = _planned(study, method, replications)
+    out = Path(out)
+    keys = [point_key(study, point, count) for point in design.points]
+    with outdir.folder(out, "sensitivity", {"study": study.spec.name}):
+        _run_missing(study, design, keys, indices, count, out / "points", jobs, "local", None, False)
+        return _stored(design, keys, indices, out / "points", spec.outputs)
+
+
+def analyse_points(study: Study, points: pd.DataFrame,
+                   method: SensitivityMethod | None = None) -> pd.DataFrame:
+    """The indices of a design from its stored points (``points.csv`` or published cells)."""
+    spec, design, _ = _planned(study, method, None)
+    if len(points) != len(design.points):
+        raise ValueError(f"expected {len(design.points)} design points, got {len(points)}")
+    return analyse(design, {o.label: points[o.label].to_numpy(dtype=float) for o in spec.outputs})
+
+
+def _run_missing(study: Study, design: Design, keys: Sequence[str], indices: Sequence[int], count: int,
+                 store: Path, jobs: int | None, executor: Executor, scheduler: str | None,
+                 progress: bool) -> list[int]:
+    """Run the points among ``indices`` not yet stored, storing each as it finishes."""
+    todo = _missing([keys[i] for i in indices], store)
+    todo = [list(indices)[j] for j in todo]
+    if todo:
+        finished = evaluate_points(study, design.points[todo].tolist(), count, jobs=jobs,
+                                   executor=executor, scheduler=scheduler, progress=progress)
+        for j, rows in finished:
+            atomic.write_csv(store / f"{keys[todo[j]]}.csv", pd.DataFrame(rows).drop(columns="point"))
+    return todo
+
+
+def _stored(design: Design, keys: Sequence[str], indices: Sequence[int], store: Path,
+            outputs: Sequence[Output]) -> pd.DataFrame:
+    """``points.csv``'s rows for ``indices``: the point, its parameters, its outputs."""
+    values = pd.DataFrame([point_outputs(pd.read_csv(store / f"{keys[i]}.csv"), outputs) for i in indices],
+                          columns=[o.label for o in outputs])
+    points = pd.DataFrame(design.points[list(indices)], columns=list(design.names))
+    points = pd.concat([points, values], axis=1)
+    points.insert(0, "point", list(indices))
+    return points
 
 
 def remake_point(study: Study, index: int, method: SensitivityMethod | None = None,

@@ -23,6 +23,7 @@ with the stored ones exactly, and checks that the table follows from the stored 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,8 @@ class Bench:
         """``sim.compare`` of the scenarios, with run folders under ``work`` (cached)."""
         key = (tuple(s.sha256() for s in scenarios), replications)
         if key not in self._comparisons:
-            out = self.work / f"compare-{len(self._comparisons)}"
+            name = hashlib.sha256(repr(key).encode()).hexdigest()[:12]    # one folder per comparison
+            out = self.work / f"compare-{name}"
             self._comparisons[key] = compare(scenarios, replications, jobs=self.jobs, out=out)
         return self._comparisons[key]
 
@@ -239,9 +241,6 @@ def open_backlog(events: pd.DataFrame, horizon: float) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-CELLS: dict[str, Cells] = {"t2": Cells(t2_cells, t2_make_cells, t2_shapley)}
-
-
 def from_cells(make: str) -> Maker:
     """The full maker of a table made of cells: every cell, then the table."""
     cells = CELLS[make]
@@ -252,25 +251,57 @@ def from_cells(make: str) -> Maker:
 
 
 # --------------------------------------------------------------------------- T6, T7, F5
-def sensitivity_indices(bench: Bench, spec: Spec) -> pd.DataFrame:
-    """Morris or Sobol indices of the sensitivity file the entry names (``options.study``),
-    for all its outputs or those in ``options.outputs``. Entries of one file share its
-    design points: the second finds them stored under ``work`` and runs nothing."""
-    from sim.sensitivity import sensitivity
+def _sensitivity(bench: Bench, spec: Spec) -> tuple[Any, Any]:
+    """The sensitivity file the entry names (``options.study``) and its method, with the
+    entry's ``budget`` if it sets one."""
     from sim.study import SensitivityFile, load_study
 
     study = load_study(bench.root / spec.options["study"], "sensitivity")
     assert isinstance(study.spec, SensitivityFile)
     method = study.spec.method.model_copy(update={k: v for k, v in spec.options.items() if k == "budget"})
-    table = sensitivity(study, bench.work / f"sensitivity-{study.spec.name}", method, spec.replications,
-                        jobs=bench.jobs).table
+    return study, method
+
+
+def sensitivity_cells(bench: Bench, spec: Spec) -> list[str]:
+    """T6's (T7's, F5's) cells: the design's points, by their index."""
+    from sim.sensitivity import make_design
+
+    study, method = _sensitivity(bench, spec)
+    design = make_design([p.prior for p in study.spec.parameters], study.labels, method)
+    return [f"{i:04d}" for i in range(len(design.points))]
+
+
+def sensitivity_make_cells(bench: Bench, spec: Spec, cells: Sequence[str]) -> pd.DataFrame:
+    """Run the design points (each point's scenarios on their own seeds) and return each
+    point's parameters and outputs. Entries of one file share the points under ``work``."""
+    from sim.sensitivity import design_points
+
+    study, method = _sensitivity(bench, spec)
+    rows = design_points(study, bench.work / f"sensitivity-{study.spec.name}", [int(c) for c in cells],
+                         method, spec.replications, jobs=bench.jobs)
+    rows["point"] = list(cells)
+    return rows
+
+
+def sensitivity_indices(bench: Bench, spec: Spec, rows: pd.DataFrame) -> pd.DataFrame:
+    """Morris or Sobol indices from every design point's outputs, for all the file's outputs
+    or those in ``options.outputs``."""
+    from sim.sensitivity import analyse_points
+
+    study, method = _sensitivity(bench, spec)
+    table = analyse_points(study, rows, method)
     wanted = spec.options.get("outputs")
     return table if not wanted else table[table["output"].isin(wanted)].reset_index(drop=True)
+
+
+SENSITIVITY = Cells(sensitivity_cells, sensitivity_make_cells, sensitivity_indices)
+CELLS: dict[str, Cells] = {"t2": Cells(t2_cells, t2_make_cells, t2_shapley),
+                           "t6": SENSITIVITY, "t7": SENSITIVITY, "f5": SENSITIVITY}
 
 
 MAKERS: dict[str, Maker] = {
     "t1": t1_processes, "t2": from_cells("t2"), "t3": t3_sensitivity, "t4": t4_validation,
     "t5": t5_published, "f1": f1_time_to_close, "f2": f2_where_resolved, "f3": t3_sensitivity,
-    "f4": f4_backlog, "t6": sensitivity_indices, "t7": sensitivity_indices, "f5": sensitivity_indices,
+    "f4": f4_backlog, "t6": from_cells("t6"), "t7": from_cells("t7"), "f5": from_cells("f5"),
     "t8": over_posterior, "t9": prior_to_posterior, "t10": predictive, "f6": posterior_data,
 }

@@ -108,8 +108,10 @@ def tiny(tmp_path_factory) -> tuple[Path, Path]:
 def test_the_folder_holds_what_design_section_9_lists(tiny):
     spec, out = tiny
     assert sorted(p.name for p in out.iterdir()) == [
-        "calibrated", "calibration.json", "history.db", "manifest.json", "posterior.csv",
+        "calibrated", "calibration.json", "history.db", "manifest.json", "particles", "posterior.csv",
         "posterior.parquet", "posterior.png", "predictive.csv"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(list((out / "particles").iterdir())) == sum(g["simulations"] for g in manifest["generations"])
     posterior = pd.read_parquet(out / "posterior.parquet")
     assert list(posterior.columns) == [*PRIORS, "weight"] and len(posterior) == 6
     assert posterior["weight"].sum() == pytest.approx(1.0)
@@ -141,19 +143,20 @@ def test_calibrated_scenarios_hold_the_medians_on_lines_marked_calibrated(tiny):
 
 
 def test_an_interrupted_calibration_continues_where_it_stopped(tiny, tmp_path, monkeypatch):
-    """Stopped during generation 2, resumed: the same posterior as the uninterrupted run,
-    and generation 1 is not simulated again."""
+    """Stopped during generation 2, resumed: the same posterior as the uninterrupted run;
+    generation 1 is not simulated again, nor the particles of generation 2 made before the
+    stop (they are read back from the folder's particle store)."""
     spec, whole = tiny
     calls: list[int] = []
-    original = ParticleModel.__call__
+    original = ParticleModel.simulate
 
-    def counted(self, parameter):  # type: ignore[no-untyped-def]
+    def counted(self, point, seed):  # type: ignore[no-untyped-def]
         calls.append(1)
         if limit and len(calls) > limit:
             raise KeyboardInterrupt
-        return original(self, parameter)
+        return original(self, point, seed)
 
-    monkeypatch.setattr(ParticleModel, "__call__", counted)
+    monkeypatch.setattr(ParticleModel, "simulate", counted)
     limit = 8                                        # all 6 of generation 1, two of generation 2
     with pytest.raises(KeyboardInterrupt):
         calibrate(load_study(spec), tmp_path / "out")
@@ -162,7 +165,7 @@ def test_an_interrupted_calibration_continues_where_it_stopped(tiny, tmp_path, m
     limit = 0
     calibrate(load_study(spec), tmp_path / "out", resume=True)
     first = json.loads((whole / "manifest.json").read_text())["generations"]
-    assert len(calls) == first[1]["simulations"]     # only generation 2, again from its start
+    assert len(calls) == first[1]["simulations"] - 2   # only generation 2, less the two stored
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "posterior.parquet"),
                                   pd.read_parquet(whole / "posterior.parquet"))
 

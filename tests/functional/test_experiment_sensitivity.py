@@ -121,7 +121,8 @@ def test_a_published_entry_is_made_again_exactly_and_its_figure_shares_the_point
     relative = spec(scenarios={"legacy": "../scenarios/demo-legacy.yaml"})
     write_study(tmp_path / "sensitivity", relative, "demo.yaml")
     common = {"command": "govsim sensitivity sensitivity/demo.yaml", "replications": 1,
-              "options": {"study": "sensitivity/demo.yaml", "budget": 2}}
+              "options": {"study": "sensitivity/demo.yaml", "budget": 2},
+              "cells": "results/t6-demo-points.csv", "sample": {"cells": 2, "seed": 1}}
     entries = [{"name": "t6-demo", "title": "T6 demo", "kind": "table", "make": "t6",
                 "file": "results/t6-demo.csv", **common},
                {"name": "f5-demo", "title": "F5 demo", "kind": "figure", "make": "f5",
@@ -129,10 +130,24 @@ def test_a_published_entry_is_made_again_exactly_and_its_figure_shares_the_point
     entries[1]["options"] = common["options"] | {"outputs": ["bounces_mean@legacy"]}
     manifest = tmp_path / "results" / "manifest.yaml"
     manifest.write_text(yaml.safe_dump({"entries": entries}))
-    assert main(["reproduce", "--manifest", str(manifest), "--update", "--jobs", "1"]) == 0
+    work = tmp_path / "kept"
+    kept_update = ["reproduce", "--manifest", str(manifest), "--update", "--jobs", "1", "--work", str(work)]
+    assert main(kept_update) == 0
+    (kept,) = work.glob("sensitivity-*/points")
+    stored = {p.name: p.stat().st_mtime_ns for p in kept.iterdir()}
+    assert stored                                               # the points stay in the kept folder
+    assert main(kept_update) == 0
+    assert {p.name: p.stat().st_mtime_ns for p in kept.iterdir()} == stored
     assert (tmp_path / "results" / "f5-demo.png").stat().st_size > 0
     figure = pd.read_csv(tmp_path / "results" / "f5-demo.csv")
     assert figure["output"].unique().tolist() == ["bounces_mean@legacy"] and len(figure) == 2
     assert len(pd.read_csv(tmp_path / "results" / "t6-demo.csv")) == 4
+    points = pd.read_csv(tmp_path / "results" / "t6-demo-points.csv", dtype={"point": str})
+    assert points["point"].tolist() == [f"{i:04d}" for i in range(len(points))]    # every design point
     assert main(["reproduce", "--manifest", str(manifest), "--jobs", "1"]) == 0
-    assert "2 entries reproduce" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 entries reproduce" in out and "2 sampled cells and the table from the stored cells" in out
+    points.loc[:, "bounces_mean@legacy"] += 1e-3              # a stored point that no longer holds
+    points.to_csv(tmp_path / "results" / "t6-demo-points.csv", index=False)
+    assert main(["reproduce", "--manifest", str(manifest), "--jobs", "1", "t6-demo"]) == 1
+    assert "t6-demo: DOES NOT REPRODUCE" in capsys.readouterr().out

@@ -120,8 +120,8 @@ class Intake:
     (arrival day, grid, category, needs, unclear, department), as plain lists indexed by
     complaint id: the complaint object carries only what the run changes."""
 
-    __slots__ = ("day", "grid", "category", "needs", "unclear", "department", "_patience",
-                 "_duplicates", "_drawn", "_tasks", "work", "next_arrival", "_next_task", "_env",
+    __slots__ = ("day", "grid", "category", "needs", "unclear", "department", "_at_arrival", "_drawn",
+                 "_tasks", "work", "next_arrival", "_next_task", "_env",
                  "_arrive", "_push")
 
     def __init__(self, stream: ComplaintStream, tasks: tuple[np.ndarray, np.ndarray],
@@ -133,8 +133,9 @@ class Intake:
         self.needs: list[int] = stream.needs.tolist()
         self.unclear: list[bool] = stream.unclear.tolist()
         self.department: list[int] = stream.department.tolist()
-        self._patience: list[float] = stream.patience.tolist()
-        self._duplicates: list[int] = stream.duplicates.tolist()
+        # the resident's patience and extra contacts, read once when the complaint arrives
+        self._at_arrival: tuple[list[float], list[int]] = (stream.patience.tolist(),
+                                                            stream.duplicates.tolist())
         self._drawn = len(self.day)
         self._tasks = (tasks[0].tolist(), tasks[1].tolist())
         self.work = work                   # a push-down task's staff time
@@ -176,7 +177,8 @@ class Intake:
     def _arrival(self, _: simpy.Event) -> None:
         i, now = self.next_arrival, self._env.now
         self.day[i] = now                  # the clock's own sum, as every later step sees it
-        self._arrive(Complaint(i, self.grid[i], now + self._patience[i]), self._duplicates[i])
+        patience, duplicates = self._at_arrival
+        self._arrive(Complaint(i, self.grid[i], now + patience[i]), duplicates[i])
         self.next_arrival = i = i + 1
         if i < self._drawn:
             self._env.timeout(self.day[i] - now).callbacks.append(self._arrival)

@@ -25,6 +25,7 @@ from sim.fields import (  # noqa: F401  (re-exported: the schema's building bloc
     ScenarioError, Text, Triangular, Uniform, Units, _cv, bad, expo, logn, sla_label,
 )
 # isort: on
+from sim.overrides import apply_overrides, parse_overrides  # noqa: F401  (re-exported)
 
 
 # --------------------------------------------------------------------------- sections
@@ -411,53 +412,3 @@ def validate(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
         from sim.messages import first_error
 
         raise first_error(exc, source, raw) from None
-
-
-def parse_overrides(items: list[str], source: str = "--set") -> dict[str, Any]:
-    """``["a.b=1", "c=[x, y]"]`` -> ``{"a.b": 1, "c": ["x", "y"]}``, values parsed as YAML."""
-    from sim import yamlio
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ScenarioError(source, item, "expected KEY=VALUE, e.g. process.bounce.probability=0.3")
-        try:
-            out[key.strip()] = yamlio.parse(value, source)
-        except ScenarioError as exc:
-            raise ScenarioError(source, key.strip(),
-                                f"value {yamlio.shown(value)} is {exc.message}") from None
-    return out
-
-
-def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any] | list[str],
-                    source: str) -> dict[str, Any]:
-    """Set each dotted path in a deep copy of ``raw``; list items are addressed by index."""
-    if isinstance(overrides, list):
-        overrides = parse_overrides(overrides, source)
-    data = json.loads(json.dumps(raw))
-    for dotted, value in overrides.items():
-        parts = dotted.split(".")
-        node: Any = data
-        for depth, part in enumerate(parts[:-1]):
-            here = ".".join(parts[: depth + 1])
-            if isinstance(node, list):
-                node = node[_index(part, node, source, here)]
-            elif isinstance(node, dict):
-                node = node.setdefault(part, {})
-            else:
-                raise ScenarioError(source, here, "is not a section (expected a key with sub-keys)")
-        last = parts[-1]
-        if isinstance(node, list):
-            node[_index(last, node, source, dotted)] = value
-        elif isinstance(node, dict):
-            node[last] = value
-        else:
-            raise ScenarioError(source, dotted, "parent is not a section (expected a key with sub-keys)")
-    return data
-
-
-def _index(part: str, node: list[Any], source: str, here: str) -> int:
-    if not (part.isascii() and part.isdigit()) or int(part) >= len(node):
-        raise ScenarioError(source, here, f"expected a list index from 0 to {len(node) - 1}")
-    return int(part)

@@ -215,8 +215,11 @@ def indices(data: pd.DataFrame, path: Path | None = None, most: int = 12) -> Any
             rows = np.arange(len(part))[::-1]
             height = 0.8 / len(bars)
             for j, (col, conf, label) in enumerate(bars):
+                half = part[conf].abs().to_numpy()
+                # mu* is a mean of absolute effects: its interval stops at 0
+                low = np.minimum(half, part[col].clip(lower=0).to_numpy()) if morris else half
                 ax.barh(rows + (j - (len(bars) - 1) / 2) * height, part[col], height=height,
-                        xerr=part[conf].abs(), label=label, capsize=2)
+                        xerr=[low, half], label=label, capsize=2)
             if morris:
                 ax.plot(part["sigma"], rows, "o", color="black", label="sigma")
             ax.set_yticks(rows, part["parameter"], fontsize=8)

@@ -265,8 +265,12 @@ def diff_frames(old: pd.DataFrame, new: pd.DataFrame, name: str, tol: Tolerance,
     return found
 
 
+NUMBER = (int, float, np.integer, np.floating)
+
+
 def _same(a: Any, b: Any, tol: Tolerance) -> bool:
-    if isinstance(a, int | float) and isinstance(b, int | float):
+    if isinstance(a, NUMBER) and isinstance(b, NUMBER):       # 2 read back as int beside 2.0 is the same
+        a, b = float(a), float(b)
         if math.isnan(a) or math.isnan(b):
             return math.isnan(a) and math.isnan(b)
         return abs(a - b) <= tol.abs + tol.rel * abs(a)

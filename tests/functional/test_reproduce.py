@@ -78,3 +78,16 @@ def test_reproduce_api_reports_each_entry(tmp_path):
     outcomes = reproduce(["t1-demo"], manifest, update=False, jobs=1, report=lines.append)
     assert [o.entry.name for o in outcomes] == ["t1-demo"] and not outcomes[0].ok
     assert "not published yet" in lines[0]
+
+
+def test_a_cell_read_back_as_an_integer_equals_its_float():
+    """A few re-made cells can read as integers (a column of whole numbers) beside the stored
+    file's floats: 2 and 2.0 are the same number, 2 and 2.5 are not."""
+    from sim.results import diff_frames
+
+    stored = pd.DataFrame({"point": ["0001", "0002"], "x": [2.0, 0.0], "y": [0.5, 1.5]})
+    fresh = pd.DataFrame({"point": ["0001", "0002"], "x": [2, 0], "y": [0.5, 1.5]})
+    assert diff_frames(stored, fresh, "cells", Tolerance()) == []
+    fresh.loc[1, "x"] = 3
+    assert diff_frames(stored, fresh, "cells", Tolerance()) == [
+        "cells: row 2 (point=0002) x: published 0.0, now 3"]

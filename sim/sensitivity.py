@@ -197,8 +197,8 @@ def _run_missing(study: Study, design: Design, keys: Sequence[str], indices: Seq
                  store: Path, jobs: int | None, executor: Executor, scheduler: str | None,
                  progress: bool) -> list[int]:
     """Run the points among ``indices`` not yet stored, storing each as it finishes."""
-    todo = _missing([keys[i] for i in indices], store)
-    todo = [list(indices)[j] for j in todo]
+    indices = list(indices)
+    todo = [indices[j] for j in _missing([keys[i] for i in indices], store)]
     if todo:
         finished = evaluate_points(study, design.points[todo].tolist(), count, jobs=jobs,
                                    executor=executor, scheduler=scheduler, progress=progress)

@@ -13,6 +13,7 @@ KPIs the calibration saw) and the posterior figure's data come from the same fil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,26 +64,30 @@ def entry_study(bench: Bench, spec: Spec, study: Study) -> Study:
     return Study(calibration, scenarios, study.source)
 
 
-def draw_cells(bench: Bench, spec: Spec, cells: list[int] | None = None) -> pd.DataFrame:
+def draw_ids(bench: Bench, spec: Spec) -> list[str]:
+    """T8's cells: the posterior draws, by their index."""
+    return [f"{i:03d}" for i in range(int(spec.options["draws"]))]
+
+
+def draw_cells(bench: Bench, spec: Spec, cells: Sequence[str] | None = None) -> pd.DataFrame:
     """The KPI means over ``spec.replications`` of every scenario at each draw (all draws, or
-    the listed cells): one row per (draw, scenario)."""
+    the listed cells): one row per (draw, scenario), the draw's id first."""
     study, posterior = stored(bench, spec)
     runs = entry_study(bench, spec, study)
     count = int(spec.options["draws"])
     picked = draw_indices(posterior, count, spec.seed)
     seeds = draw_seeds(spec.seed, count)
-    cells = list(range(count)) if cells is None else cells
-    points = [posterior.loc[picked[i], study.labels].to_numpy(dtype=float).tolist() for i in cells]
-    rows = evaluate(runs, points, spec.replications, seeds=[seeds[i] for i in cells], jobs=bench.jobs)
-    rows["draw"] = [cells[i] for i in rows["point"]]
+    chosen = [int(c) for c in (draw_ids(bench, spec) if cells is None else cells)]
+    points = [posterior.loc[picked[i], study.labels].to_numpy(dtype=float).tolist() for i in chosen]
+    rows = evaluate(runs, points, spec.replications, seeds=[seeds[i] for i in chosen], jobs=bench.jobs)
+    rows.insert(0, "draw", [f"{chosen[i]:03d}" for i in rows["point"]])
     means = rows.drop(columns=["point", "replication"]).groupby(["draw", "scenario"], sort=False).mean()
     return means.reset_index()
 
 
-def over_posterior(bench: Bench, spec: Spec) -> pd.DataFrame:
+def over_posterior(bench: Bench, spec: Spec, cells: pd.DataFrame) -> pd.DataFrame:
     """T8: each KPI of each scenario over the posterior draws (median, 90%), and the paired
     difference to the first scenario, draw by draw."""
-    cells = draw_cells(bench, spec)
     names = list(dict.fromkeys(cells["scenario"]))
     kpis = [c for c in cells.columns if c not in ("draw", "scenario")]
     wide = cells.set_index(["scenario", "draw"])
@@ -112,19 +117,33 @@ def prior_to_posterior(bench: Bench, spec: Spec) -> pd.DataFrame:
     return posterior_table(study, posterior)
 
 
-def predictive(bench: Bench, spec: Spec) -> pd.DataFrame:
-    """T10: each target against the KPIs of the posterior particles, each re-simulated on its
-    own seed (so the calibration's own predictive comes back, number for number)."""
+def particle_ids(bench: Bench, spec: Spec) -> list[str]:
+    """T10's cells: the stored posterior's particles, by their row."""
+    return [f"{i:03d}" for i in range(len(stored(bench, spec)[1]))]
+
+
+def particle_cells(bench: Bench, spec: Spec, cells: Sequence[str]) -> pd.DataFrame:
+    """Each listed particle re-simulated on its own seed (so the calibration's own KPIs come
+    back, number for number): its id, weight and the KPI of every target."""
     from sim.calibrate import ParticleModel
-    from sim.posterior import predictive_table
 
     study, posterior = stored(bench, spec)
+    chosen = [int(c) for c in cells]
     model = ParticleModel(study)
-    tasks = ((dict(zip(study.labels, row, strict=True)),) for row in
-             posterior[study.labels].itertuples(index=False))
+    tasks = ((dict(zip(study.labels, posterior.loc[i, study.labels].tolist(), strict=True)),)
+             for i in chosen)
     stats = pd.DataFrame(list(ordered(model, tasks, bench.jobs)))
-    stats["weight"] = posterior["weight"].to_numpy()
-    return predictive_table(study, stats)
+    stats.insert(0, "particle", [f"{i:03d}" for i in chosen])
+    stats.insert(1, "weight", posterior["weight"].to_numpy()[chosen])
+    return stats
+
+
+def predictive(bench: Bench, spec: Spec, cells: pd.DataFrame) -> pd.DataFrame:
+    """T10: each target against the KPIs of every posterior particle."""
+    from sim.posterior import predictive_table
+
+    study, _ = stored(bench, spec)
+    return predictive_table(study, cells)
 
 
 def posterior_data(bench: Bench, spec: Spec) -> pd.DataFrame:

@@ -33,7 +33,16 @@ import numpy as np
 import pandas as pd
 
 from sim.attribution import headline, replication_rows, run_combinations, tables
-from sim.calibrated import over_posterior, posterior_data, predictive, prior_to_posterior
+from sim.calibrated import (
+    draw_cells,
+    draw_ids,
+    over_posterior,
+    particle_cells,
+    particle_ids,
+    posterior_data,
+    predictive,
+    prior_to_posterior,
+)
 from sim.comparison import Comparison, compare
 from sim.config import LEVELS, Scenario, load_scenario
 from sim.elements import Design, design
@@ -296,12 +305,14 @@ def sensitivity_indices(bench: Bench, spec: Spec, rows: pd.DataFrame) -> pd.Data
 
 SENSITIVITY = Cells(sensitivity_cells, sensitivity_make_cells, sensitivity_indices)
 CELLS: dict[str, Cells] = {"t2": Cells(t2_cells, t2_make_cells, t2_shapley),
-                           "t6": SENSITIVITY, "t7": SENSITIVITY, "f5": SENSITIVITY}
+                           "t6": SENSITIVITY, "t7": SENSITIVITY, "f5": SENSITIVITY,
+                           "t8": Cells(draw_ids, draw_cells, over_posterior),
+                           "t10": Cells(particle_ids, particle_cells, predictive)}
 
 
 MAKERS: dict[str, Maker] = {
     "t1": t1_processes, "t2": from_cells("t2"), "t3": t3_sensitivity, "t4": t4_validation,
     "t5": t5_published, "f1": f1_time_to_close, "f2": f2_where_resolved, "f3": t3_sensitivity,
     "f4": f4_backlog, "t6": from_cells("t6"), "t7": from_cells("t7"), "f5": from_cells("f5"),
-    "t8": over_posterior, "t9": prior_to_posterior, "t10": predictive, "f6": posterior_data,
+    "t8": from_cells("t8"), "t9": prior_to_posterior, "t10": from_cells("t10"), "f6": posterior_data,
 }

@@ -248,26 +248,30 @@ def test_tables_from_a_stored_posterior_give_back_the_calibration_s_own(tiny, tm
     """The predictive, re-made from posterior.parquet alone (each particle on its own seed),
     is the calibration's predictive.csv number for number; so is the posterior table."""
     from sim.atomic import csv_text
+    from sim.calibrated import particle_cells, particle_ids
     from sim.tables import MAKERS
 
     _, out = tiny
     bench, spec = bench_spec(tiny, tmp_path)
     assert csv_text(MAKERS["t10"](bench, spec)) == (out / "predictive.csv").read_text()
+    whole = particle_cells(bench, spec, particle_ids(bench, spec))
+    alone = particle_cells(bench, spec, ["001"])          # one particle is one cell, made alone
+    pd.testing.assert_frame_equal(alone, whole[whole["particle"] == "001"].reset_index(drop=True))
     assert csv_text(MAKERS["t9"](bench, spec)) == (out / "posterior.csv").read_text()
     figure = MAKERS["f6"](bench, spec)
     assert list(figure.columns) == ["parameter", "value", "weight", "low", "high"] and len(figure) == 18
 
 
 def test_one_posterior_draw_is_one_cell_re_made_alone(tiny, tmp_path):
-    """T6 over three draws; draw 2 re-made by itself equals its row of the whole; the
+    """T8 over three draws; draw 2 re-made by itself equals its row of the whole; the
     paired difference of the first scenario to itself is zero."""
     from sim.calibrated import draw_cells
     from sim.tables import MAKERS
 
     bench, spec = bench_spec(tiny, tmp_path)
     whole = draw_cells(bench, spec)
-    alone = draw_cells(bench, spec, cells=[2])
-    pd.testing.assert_frame_equal(alone, whole[whole["draw"] == 2].reset_index(drop=True))
+    alone = draw_cells(bench, spec, cells=["002"])
+    pd.testing.assert_frame_equal(alone, whole[whole["draw"] == "002"].reset_index(drop=True))
     table = MAKERS["t8"](bench, spec)
     assert set(table["scenario"]) == {"demo-legacy", "demo"} and (table["draws"] == 3).all()
     first = table[table["scenario"] == "demo-legacy"]

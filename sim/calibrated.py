@@ -124,12 +124,14 @@ def particle_ids(bench: Bench, spec: Spec) -> list[str]:
 
 def particle_cells(bench: Bench, spec: Spec, cells: Sequence[str]) -> pd.DataFrame:
     """Each listed particle re-simulated on its own seed (so the calibration's own KPIs come
-    back, number for number): its id, weight and the KPI of every target."""
-    from sim.calibrate import ParticleModel
+    back, number for number): its id, weight and the KPI of every target. Particles already
+    simulated under ``work/particles-<name>`` (the layout of a calibration's ``particles``
+    folder, keyed by everything a particle's KPIs depend on) are read, not run again."""
+    from sim.calibrate import PARTICLES, ParticleModel
 
     study, posterior = stored(bench, spec)
     chosen = [int(c) for c in cells]
-    model = ParticleModel(study)
+    model = ParticleModel(study, bench.work / f"{PARTICLES}-{study.spec.name}")
     tasks = ((dict(zip(study.labels, posterior.loc[i, study.labels].tolist(), strict=True)),)
              for i in chosen)
     stats = pd.DataFrame(list(ordered(model, tasks, bench.jobs)))

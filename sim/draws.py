@@ -8,15 +8,25 @@ contact, reopen) and ``k``, the complaint's own count at that level (its k-th vi
 or reopen): never of the order in which the model asks.
 
 Creating a generator per complaint would cost more than the event it serves. Instead, for
-each (purpose, level, k) one vector holds a value for every complaint id, drawn the first
-time any complaint needs it from a stream derived from the replication's ``SeedSequence``
-and (purpose, level, k); complaint ``i`` reads element ``i``. numpy's draws are
-prefix-stable, so element ``i`` does not depend on how long the vector is either.
+each (purpose, level, k) one stream, derived from the replication's ``SeedSequence`` and
+(purpose, level, k), holds a value for every complaint id: complaint ``i`` reads element
+``i``. numpy's draws consume the stream variate by variate, so element ``i`` does not
+depend on how many values are drawn at a time.
+
+The stream is drawn in blocks of ``BLOCK`` complaints, in order, the first time any complaint
+of a block needs it; only the most recent blocks (a window of about an eighth of the run's
+complaints) are held. Complaint ids follow arrival, and a complaint is active for weeks, not
+for the run, so an older block is rarely asked for again: it is drawn again then, from the
+generator's state saved at the block's start, giving the same values. A replication holds a
+window of its draws instead of every one of them, which is what lets a Beijing-size district
+run in one process.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -60,58 +70,97 @@ def purpose_specs(scenario: Scenario) -> list[list[Distribution | None]]:
     return specs
 
 
+BLOCK_BITS = 12
+BLOCK = 1 << BLOCK_BITS      # complaints per block of a stream
+MASK = BLOCK - 1
+WINDOW = 8                   # hold the latest 1/WINDOW of the run's complaints (at least 4 blocks)
+
+
+class Stream:
+    """One (purpose, level, k) stream, drawn block by block: ``blocks[b]`` holds complaints
+    ``b * BLOCK`` to ``(b + 1) * BLOCK - 1``, or None once it has left the window."""
+
+    __slots__ = ("blocks", "_maker", "_rng", "_states", "_keep", "_revived", "redrawn")
+
+    def __init__(self, maker: Draw, rng: np.random.Generator, keep: int) -> None:
+        self.blocks: list[np.ndarray | None] = []
+        self._maker, self._rng, self._keep = maker, rng, keep
+        self._states: list[Mapping[str, Any]] = []      # the generator's state at each block's start
+        self._revived: list[int] = []                    # old blocks drawn again, dropped at the next new one
+        self.redrawn = 0
+
+    def block(self, b: int) -> np.ndarray:
+        """Block ``b``'s values: drawn now (with every block before it not drawn yet), or
+        drawn again from its saved state."""
+        blocks = self.blocks
+        if b < len(blocks):
+            rng = np.random.Generator(np.random.PCG64())
+            rng.bit_generator.state = self._states[b]
+            values = blocks[b] = self._maker(rng, BLOCK)
+            self._revived.append(b)
+            self.redrawn += 1
+            return values
+        while len(blocks) <= b:
+            self._states.append(self._rng.bit_generator.state)
+            blocks.append(self._maker(self._rng, BLOCK))
+            old = len(blocks) - 1 - self._keep
+            if old >= 0:
+                blocks[old] = None
+            for r in self._revived:
+                if r < len(blocks) - self._keep:
+                    blocks[r] = None
+            self._revived.clear()
+        latest = blocks[b]
+        assert latest is not None
+        return latest
+
+
 class ComplaintDraws:
     """The per-complaint draws of one replication: ``draw(purpose, level, k, i)``."""
 
-    __slots__ = ("_seq", "_n", "_makers", "_vectors")
+    __slots__ = ("_seq", "_keep", "_makers", "_streams")
 
     def __init__(self, scenario: Scenario, seq: np.random.SeedSequence, n: int) -> None:
-        self._seq, self._n = seq, n
+        self._seq = seq
+        self._keep = max(4, -(-n // (WINDOW * BLOCK)))
         self._makers: list[Draw | None] = [None if spec is None else vector_draw(spec)
                                            for row in purpose_specs(scenario) for spec in row]
-        self._vectors: list[list[np.ndarray]] = [[] for _ in self._makers]
+        self._streams: list[list[Stream]] = [[] for _ in self._makers]
 
     def draw(self, purpose: int, level: int, k: int, i: int) -> float:
         """Complaint ``i``'s value for its ``k``-th (from 0) draw of ``purpose`` at ``level``."""
-        vectors = self._vectors[purpose * len(LEVELS) + level]
-        if k >= len(vectors):
+        streams = self._streams[purpose * len(LEVELS) + level]
+        if k >= len(streams):
             self._extend(purpose, level, k)
-        try:
-            return vectors[k].item(i)
-        except IndexError:
-            self._grow(purpose, level, k, i)
-            return vectors[k].item(i)
+        stream = streams[k]
+        b = i >> BLOCK_BITS
+        values = stream.blocks[b] if b < len(stream.blocks) else None
+        if values is None:
+            values = stream.block(b)
+        return values.item(i & MASK)
 
     def _extend(self, purpose: int, level: int, k: int) -> None:
-        """Draw the vectors of (purpose, level) up to index ``k``, each on its own stream."""
+        """Open the streams of (purpose, level) up to index ``k``, each from its own seed."""
         slot = purpose * len(LEVELS) + level
-        maker, vectors = self._makers[slot], self._vectors[slot]
+        maker, streams = self._makers[slot], self._streams[slot]
         if maker is None:
             raise ValueError(f"{Purpose(purpose).name} has no distribution at {LEVELS[level]}")
-        while len(vectors) <= k:
-            vectors.append(self._vector(maker, purpose, level, len(vectors), self._n))
-
-    def _vector(self, maker: Draw, purpose: int, level: int, k: int, n: int) -> np.ndarray:
-        """The first ``n`` values of the stream of (purpose, level, k)."""
-        key = (*self._seq.spawn_key, purpose, level, k)
-        return maker(np.random.default_rng(np.random.SeedSequence(self._seq.entropy, spawn_key=key)), n)
-
-    def _grow(self, purpose: int, level: int, k: int, i: int) -> None:
-        """Make room for complaint ``i`` (one raised during the run, beyond the drawn
-        stream): the same stream drawn longer, so the values already read stay."""
-        slot = purpose * len(LEVELS) + level
-        maker, vectors = self._makers[slot], self._vectors[slot]
-        assert maker is not None
-        self._n = max(self._n, 2 * i + 1)
-        vectors[k] = self._vector(maker, purpose, level, k, max(len(vectors[k]), 2 * i + 1))
+        while len(streams) <= k:
+            key = (*self._seq.spawn_key, purpose, level, len(streams))
+            rng = np.random.default_rng(np.random.SeedSequence(self._seq.entropy, spawn_key=key))
+            streams.append(Stream(maker, rng, self._keep))
 
     def visit(self, level: int, k: int, i: int) -> VisitUniform:
         """Complaint ``i``'s routing uniforms for its ``k``-th visit to ``level``."""
         return VisitUniform(self, level, k, i)
 
     def drawn(self) -> int:
-        """How many vectors have been drawn: what the laziness saved is the rest."""
-        return sum(len(v) for v in self._vectors)
+        """How many streams have been opened: what the laziness saved is the rest."""
+        return sum(len(v) for v in self._streams)
+
+    def redrawn(self) -> int:
+        """How many blocks were drawn again after leaving the window."""
+        return sum(s.redrawn for v in self._streams for s in v)
 
 
 class VisitUniform:

@@ -126,3 +126,27 @@ def test_per_complaint_draws_do_not_depend_on_order_or_length():
     assert [long.draw(Purpose.RESOLVE, GRID, k, 7) for k in (0, 1, 2)] == [asked[1], asked[2], asked[0]]
     assert short.draw(Purpose.FIX, GRID, 0, 7) != short.draw(Purpose.DODGE, GRID, 0, 7)
     assert short.draw(Purpose.FIX, GRID, 0, 25) == long.draw(Purpose.FIX, GRID, 0, 25)   # grown
+
+
+@pytest.mark.parametrize("purpose", [Purpose.RESOLVE, Purpose.LEAD, Purpose.FIX, Purpose.CONTACT])
+def test_draws_in_blocks_are_one_stream_and_an_old_block_is_drawn_again_the_same(purpose):
+    """A stream drawn block by block, with blocks leaving the window and drawn again from
+    their saved state, gives element for element the one long vector of the same stream."""
+    import numpy as np
+
+    from sim.distributions import vector_draw
+    from sim.draws import BLOCK, purpose_specs
+
+    s = tiny(levels={"grid": {"staff": 1, "handle": {"dist": "lognormal", "mean": 0.5, "cv": 0.8},
+                              "resolve": EXPONENTIAL, "lead": {"dist": "gamma", "mean": 2.0, "cv": 0.7}}})
+    seq = replication_streams(s.seed, 0).sequence("complaints")
+    draws = ComplaintDraws(s, seq, 1)                  # a window of 4 blocks
+    ids = [3, 9 * BLOCK + 5, 2 * BLOCK + 1, 0, 12 * BLOCK, 1, BLOCK - 1]
+    got = [draws.draw(purpose, GRID, 1, i) for i in ids]
+    assert draws.redrawn() >= 2                        # blocks 0 and 2 had left the window
+    spec = purpose_specs(s)[purpose][GRID]
+    assert spec is not None
+    key = (*seq.spawn_key, purpose, GRID, 1)
+    whole = vector_draw(spec)(np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key)),
+                              13 * BLOCK)
+    assert got == [whole.item(i) for i in ids]

@@ -133,10 +133,12 @@ class ComplaintDraws:
         if k >= len(streams):
             self._extend(purpose, level, k)
         stream = streams[k]
-        b = i >> BLOCK_BITS
-        values = stream.blocks[b] if b < len(stream.blocks) else None
+        try:
+            values = stream.blocks[i >> BLOCK_BITS]
+        except IndexError:                      # a block not drawn yet
+            values = None
         if values is None:
-            values = stream.block(b)
+            values = stream.block(i >> BLOCK_BITS)
         return values.item(i & MASK)
 
     def _extend(self, purpose: int, level: int, k: int) -> None:

@@ -106,9 +106,8 @@ class Stream:
             old = len(blocks) - 1 - self._keep
             if old >= 0:
                 blocks[old] = None
-            for r in self._revived:
-                if r < len(blocks) - self._keep:
-                    blocks[r] = None
+            for r in self._revived:                    # older than the window when revived
+                blocks[r] = None
             self._revived.clear()
         latest = blocks[b]
         assert latest is not None

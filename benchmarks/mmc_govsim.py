@@ -16,6 +16,7 @@ inside Python.
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from clock import Clock
@@ -24,24 +25,34 @@ from sim.config import Scenario, validate
 from sim.experiment import simulate
 
 WARMUP_DAYS = 10.0
+MOST_DAYS = 30_000.0     # below the scenario schema's limit of 100 years
+
+
+def time_scale(customers: int, lam: float) -> int:
+    """How many of the queue's time units one govsim day stands for: 1, unless the run would
+    exceed ``MOST_DAYS`` (200,000 customers at 3.6 a unit take 55,556 units), then the
+    smallest whole number that fits. Rates are per day times it, so the queue, its events
+    and its customers are the same; only the clock's unit differs."""
+    return max(1, math.ceil(customers / lam / MOST_DAYS))
 
 
 def mmc_scenario(customers: int, lam: float, mu: float, servers: int, seed: int) -> Scenario:
     """The scenario that reduces govsim to one M/M/c queue at one department."""
+    k = time_scale(customers, lam)
     raw: dict[str, Any] = {
         "name": "mmc-bench",
         "seed": seed,
-        "horizon_days": customers / lam,
-        "warmup_days": WARMUP_DAYS,
+        "horizon_days": customers / lam / k,
+        "warmup_days": WARMUP_DAYS / k,
         "cooldown_days": 0,
         "replications": 1,
-        "district": {"streets": 1, "communities": 1, "grids": 1, "population": 1000,
+        "district": {"streets": 1, "communities": 1, "grids": 1, "population": 1000 * k,
                      "population_cv": 0, "departments": 1},
         "arrivals": {"per_1000_residents_per_day": lam},
         "categories": [{"name": "q", "weight": 1, "needs": {"department": 1}, "unclear": 0}],
         "levels": {
-            "department": {"staff": servers, "handle": {"dist": "exponential", "mean": 1 / mu},
-                           "resolve": {"dist": "exponential", "mean": 1 / mu}},
+            "department": {"staff": servers, "handle": {"dist": "exponential", "mean": 1 / mu / k},
+                           "resolve": {"dist": "exponential", "mean": 1 / mu / k}},
             # ordinary staff instead of weekly meetings: a lone queue has no meeting ticks
             "leadership": {"staff": 1, "handle": {"dist": "fixed", "value": 0},
                            "resolve": {"dist": "fixed", "value": 0}},
@@ -67,7 +78,8 @@ def main() -> None:
     clock = Clock()
     scenario = mmc_scenario(args.customers, args.lam, args.mu, args.servers, args.seed)
     rep = simulate(scenario, 0)
-    clock.report(customers=len(rep.complaints), mean_wait=rep.kpis["wait_days_mean"])
+    clock.report(customers=len(rep.complaints),
+                 mean_wait=rep.kpis["wait_days_mean"] * time_scale(args.customers, args.lam))
 
 
 if __name__ == "__main__":

@@ -184,9 +184,23 @@ def check_out(study: Study, out: Path, resume: bool) -> None:
             stored = json.loads((out / FINGERPRINT).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             stored = None
-        if stored != fingerprint(study):
+        if stored is None or extendable(stored) != extendable(fingerprint(study)):
             raise ScenarioError("--resume", str(db), "was made by another calibration file or "
-                                "other scenarios (expected the same ones, or another --out)")
+                                "other scenarios (expected the same ones, or another --out; "
+                                "only method.generations may change)")
+        done = require_pyabc().History(f"sqlite:///{db.resolve()}").max_t + 1
+        if done > spec_of(study).method.generations:
+            raise ScenarioError(study.source, "method.generations", f"{done} generations are "
+                                f"already in {db} (expected at least {done} to resume it)")
+
+
+def extendable(made: dict[str, Any]) -> dict[str, Any]:
+    """A fingerprint without ``method.generations``: a finished calibration resumed with more
+    generations goes on from its last one, the path an uninterrupted longer run takes."""
+    calibration = dict(made.get("calibration", {}))
+    calibration["method"] = {k: v for k, v in dict(calibration.get("method", {})).items()
+                             if k != "generations"}
+    return {**made, "calibration": calibration}
 
 
 @dataclass

@@ -170,6 +170,39 @@ def test_an_interrupted_calibration_continues_where_it_stopped(tiny, tmp_path, m
                                   pd.read_parquet(whole / "posterior.parquet"))
 
 
+def test_a_finished_calibration_resumed_with_more_generations_goes_on(tiny, tmp_path, monkeypatch,
+                                                                     capsys):
+    """Two generations, then the file with three and ``--resume``: only generation 3 is
+    simulated, and the posterior is the one a three-generation run makes from the start.
+    Fewer generations than the history holds is refused."""
+    import shutil
+
+    spec, whole = tiny
+    raw = yaml.safe_load(spec.read_text())
+    raw["method"]["generations"] = 3
+    longer = spec.parent / "longer.yaml"
+    longer.write_text(yaml.safe_dump(raw, sort_keys=False))
+    straight = calibrate(load_study(longer), tmp_path / "straight")
+    shutil.copytree(whole, tmp_path / "extended")
+    calls: list[int] = []
+    original = ParticleModel.simulate
+    monkeypatch.setattr(ParticleModel, "simulate",
+                        lambda self, point, seed: calls.append(1) or original(self, point, seed))
+    extended = calibrate(load_study(longer), tmp_path / "extended", resume=True)
+    assert len(calls) == straight.manifest["generations"][2]["simulations"]
+    assert [g["generation"] for g in extended.manifest["generations"]] == [1, 2, 3]
+    pd.testing.assert_frame_equal(extended.posterior, straight.posterior)
+    raw["method"]["generations"] = 1
+    shorter = spec.parent / "shorter.yaml"
+    shorter.write_text(yaml.safe_dump(raw, sort_keys=False))
+    before = sorted(p.name for p in (tmp_path / "extended").iterdir())
+    capsys.readouterr()
+    assert main(["calibrate", str(shorter), "--out", str(tmp_path / "extended"), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "method.generations" in err and "at least 3" in err
+    assert sorted(p.name for p in (tmp_path / "extended").iterdir()) == before
+
+
 def test_a_particle_seed_depends_on_its_values_only():
     assert particle_seed(1, [0.3, 2.0]) == particle_seed(1, [0.3, 2.0])
     assert len({particle_seed(1, [0.3, 2.0]), particle_seed(2, [0.3, 2.0]),

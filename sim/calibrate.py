@@ -152,16 +152,19 @@ def prior_distribution(study: Study) -> Any:
 
 
 @contextmanager
-def sampler(jobs: int, executor: Executor, scheduler: str | None) -> Iterator[Any]:
-    """pyabc's own sampler for the executor: one process, the local cores, or Dask."""
+def sampler(jobs: int, executor: Executor, scheduler: str | None, seed: int) -> Iterator[Any]:
+    """The sampler for the executor: this process or the local cores, each proposal seeded by
+    its number (sim.sampling: the same posterior whatever ``jobs``), or pyabc's Dask sampler."""
     pyabc = require_pyabc()
+    from sim.sampling import SeededMulticoreSampler, SeededSingleCoreSampler
+
     if executor == "dask":
         with dask_client(jobs, scheduler) as client:
             yield pyabc.sampler.DaskDistributedSampler(dask_client=client)
     elif jobs == 1:
-        yield pyabc.sampler.SingleCoreSampler(check_max_eval=True)
+        yield SeededSingleCoreSampler(seed)
     else:
-        yield pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs, check_max_eval=True)
+        yield SeededMulticoreSampler(seed, jobs)
 
 
 def fingerprint(study: Study) -> dict[str, Any]:
@@ -231,7 +234,7 @@ def calibrate(study: Study, out: str | Path, jobs: int = 1, executor: Executor =
     db = f"sqlite:///{(folder / HISTORY).resolve()}"
     sd = {name: t.sd for name, t in zip(stat_names(study), spec.targets, strict=True)}
     observed = {name: float(t.value) for name, t in zip(stat_names(study), spec.targets, strict=True)}
-    with sampler(jobs, executor, scheduler) as chosen:
+    with sampler(jobs, executor, scheduler, spec.method.seed) as chosen:
         def generation(t: int) -> Any:
             """pyabc's ABCSMC for generation t, built afresh from the history each time, so a
             resumed calibration takes exactly the path of an uninterrupted one."""
@@ -252,7 +255,7 @@ def calibrate(study: Study, out: str | Path, jobs: int = 1, executor: Executor =
 
     made = {"kind": "calibrate", "name": spec.name, "stopped": stopped,
             **fingerprint(study), "seed": spec.method.seed, "executor": executor, "jobs": jobs,
-            "order_deterministic": executor == "local" and jobs == 1,
+            "order_deterministic": executor == "local",
             "generations": generation_table(history), "versions": {**versions(), **_pyabc_version()},
             "git_commit": git_commit(), "wall_seconds": round(time.perf_counter() - started, 3)}
     return write_outputs(study, history, folder, made)

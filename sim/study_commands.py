@@ -38,8 +38,9 @@ def add_study_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("spec", help="calibration YAML file")
     p.add_argument("--out", metavar="DIR", help="output folder (default: runs/calibrate-<name>/)")
     p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted calibration in DIR from its last finished generation")
-    add_run_options(p, jobs="1, the only order-deterministic choice (docs/calibration.md)")
+                   help="continue the calibration in DIR from its last finished generation (interrupted, "
+                        "or finished and given more method.generations)")
+    add_run_options(p, jobs="1; any number with the local executor gives the same posterior")
     p.set_defaults(handler=cmd_calibrate)
 
     p = sub.add_parser("sensitivity", help="global sensitivity (Morris or Sobol, SALib) of a study "

@@ -191,10 +191,22 @@ def check_out(study: Study, out: Path, resume: bool) -> None:
             raise ScenarioError("--resume", str(db), "was made by another calibration file or "
                                 "other scenarios (expected the same ones, or another --out; "
                                 "only method.generations may change)")
-        done = require_pyabc().History(f"sqlite:///{db.resolve()}").max_t + 1
+        done = stored_generations(db)
         if done > spec_of(study).method.generations:
             raise ScenarioError(study.source, "method.generations", f"{done} generations are "
                                 f"already in {db} (expected at least {done} to resume it)")
+
+
+def stored_generations(db: Path) -> int:
+    """How many generations the history ``db`` holds, or one line on why it cannot be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        last = require_pyabc().History(f"sqlite:///{db.resolve()}").max_t
+    except SQLAlchemyError as exc:
+        raise ScenarioError("--resume", str(db), f"is not a readable calibration history "
+                            f"({type(exc).__name__}; expected the history.db of a calibration)") from None
+    return 0 if last is None else int(last) + 1
 
 
 def extendable(made: dict[str, Any]) -> dict[str, Any]:

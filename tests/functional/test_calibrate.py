@@ -13,7 +13,7 @@ import pytest
 import yaml
 from kit import SCENARIOS
 
-from sim.calibrate import ParticleModel, calibrate, particle_seed
+from sim.calibrate import ParticleModel, calibrate, fingerprint, particle_seed
 from sim.cli import main
 from sim.config import load_scenario
 from sim.experiment import simulate_kpis
@@ -244,6 +244,14 @@ def test_resume_needs_a_history_and_a_scenario_is_not_a_calibration(tmp_path, ca
         "targets": [{"scenario": "a", "kpi": "satisfaction_mean", "value": 0.8, "sd": 0.1, "source": "s"}]}))
     assert main(["calibrate", str(spec), "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "--resume" in capsys.readouterr().err and not (tmp_path / "none").exists()
+    broken = tmp_path / "broken"                       # its fingerprint, but no history in the file
+    broken.mkdir()
+    (broken / "calibration.json").write_text(json.dumps(fingerprint(load_study(spec))))
+    (broken / "history.db").write_text("not a database")
+    assert main(["calibrate", str(spec), "--out", str(broken), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not a readable calibration history" in err
+    assert sorted(p.name for p in broken.iterdir()) == ["calibration.json", "history.db"]
 
 
 def test_a_scaled_district_keeps_each_unit_s_load_and_counts_are_scaled_back(tmp_path):

@@ -287,9 +287,9 @@ def run_generations(generation: Callable[[int], Any], db: str, spec: Calibration
     of generations or an acceptance rate below ``min_acceptance``; the history and why it stopped."""
     pyabc = require_pyabc()
     method = spec.method
-    history = pyabc.History(db) if Path(db.removeprefix("sqlite:///")).exists() else None
-    last = history.max_t if history is not None else None
-    t = 0 if last is None else last + 1
+    path = Path(db.removeprefix("sqlite:///"))
+    t = stored_generations(path) if path.exists() else 0
+    history = None
     while t < method.generations:
         history = generation(t)
         if history.max_t < t:

@@ -94,6 +94,29 @@ def test_a_joint_calibration_finds_known_values_again(tmp_path):
     assert result.predictive["within_90"].all()
 
 
+class Simulations(list[int]):
+    """One entry per particle simulated in this process; past ``limit`` a simulation is
+    interrupted as a KeyboardInterrupt would."""
+
+    limit: int | None = None
+
+
+@pytest.fixture
+def simulations(monkeypatch) -> Simulations:
+    """Counts ``ParticleModel.simulate`` calls from here on (``clear()`` to start again)."""
+    calls = Simulations()
+    original = ParticleModel.simulate
+
+    def counted(self, point, seed):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if calls.limit is not None and len(calls) > calls.limit:
+            raise KeyboardInterrupt
+        return original(self, point, seed)
+
+    monkeypatch.setattr(ParticleModel, "simulate", counted)
+    return calls
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> tuple[Path, Path]:
     """A two-generation calibration of six particles, and its folder."""
@@ -142,35 +165,25 @@ def test_calibrated_scenarios_hold_the_medians_on_lines_marked_calibrated(tiny):
         assert put_back.sha256() == original.sha256()      # nothing else changed
 
 
-def test_an_interrupted_calibration_continues_where_it_stopped(tiny, tmp_path, monkeypatch):
+def test_an_interrupted_calibration_continues_where_it_stopped(tiny, tmp_path, simulations):
     """Stopped during generation 2, resumed: the same posterior as the uninterrupted run;
     generation 1 is not simulated again, nor the particles of generation 2 made before the
     stop (they are read back from the folder's particle store)."""
     spec, whole = tiny
-    calls: list[int] = []
-    original = ParticleModel.simulate
-
-    def counted(self, point, seed):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if limit and len(calls) > limit:
-            raise KeyboardInterrupt
-        return original(self, point, seed)
-
-    monkeypatch.setattr(ParticleModel, "simulate", counted)
-    limit = 8                                        # all 6 of generation 1, two of generation 2
+    simulations.limit = 8                            # all 6 of generation 1, two of generation 2
     with pytest.raises(KeyboardInterrupt):
         calibrate(load_study(spec), tmp_path / "out")
     assert not (tmp_path / "out" / "manifest.json").exists()
-    calls.clear()
-    limit = 0
+    simulations.clear()
+    simulations.limit = None
     calibrate(load_study(spec), tmp_path / "out", resume=True)
     first = json.loads((whole / "manifest.json").read_text())["generations"]
-    assert len(calls) == first[1]["simulations"] - 2   # only generation 2, less the two stored
+    assert len(simulations) == first[1]["simulations"] - 2   # only generation 2, less the two stored
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "posterior.parquet"),
                                   pd.read_parquet(whole / "posterior.parquet"))
 
 
-def test_a_finished_calibration_resumed_with_more_generations_goes_on(tiny, tmp_path, monkeypatch,
+def test_a_finished_calibration_resumed_with_more_generations_goes_on(tiny, tmp_path, simulations,
                                                                      capsys):
     """Two generations, then the file with three and ``--resume``: only generation 3 is
     simulated, and the posterior is the one a three-generation run makes from the start.
@@ -184,12 +197,9 @@ def test_a_finished_calibration_resumed_with_more_generations_goes_on(tiny, tmp_
     longer.write_text(yaml.safe_dump(raw, sort_keys=False))
     straight = calibrate(load_study(longer), tmp_path / "straight")
     shutil.copytree(whole, tmp_path / "extended")
-    calls: list[int] = []
-    original = ParticleModel.simulate
-    monkeypatch.setattr(ParticleModel, "simulate",
-                        lambda self, point, seed: calls.append(1) or original(self, point, seed))
+    simulations.clear()
     extended = calibrate(load_study(longer), tmp_path / "extended", resume=True)
-    assert len(calls) == straight.manifest["generations"][2]["simulations"]
+    assert len(simulations) == straight.manifest["generations"][2]["simulations"]
     assert [g["generation"] for g in extended.manifest["generations"]] == [1, 2, 3]
     pd.testing.assert_frame_equal(extended.posterior, straight.posterior)
     raw["method"]["generations"] = 1
@@ -323,7 +333,7 @@ def test_one_posterior_draw_is_one_cell_re_made_alone(tiny, tmp_path):
 
 @pytest.mark.parametrize(("jobs", "executor"), [(2, "local"), (2, "dask")])
 def test_parallel_samplers_give_each_particle_the_kpis_of_its_own_values(tiny, tmp_path, jobs, executor,
-                                                                          monkeypatch):
+                                                                          simulations):
     """Re-simulated alone, every particle of a parallel calibration's posterior gives back
     the predictive it wrote (a particle's KPIs depend on its values only). The local cores
     propose what one process proposes, so their posterior is the one-process posterior;
@@ -343,13 +353,10 @@ def test_parallel_samplers_give_each_particle_the_kpis_of_its_own_values(tiny, t
         import shutil
 
         shutil.copytree(out / "particles", spec.parent / "out-one-process" / "particles")
-        calls: list[int] = []
-        original = ParticleModel.simulate
-        monkeypatch.setattr(ParticleModel, "simulate",
-                            lambda self, point, seed: calls.append(1) or original(self, point, seed))
+        simulations.clear()
         alone = calibrate(load_study(small), spec.parent / "out-one-process", jobs=1)
         pd.testing.assert_frame_equal(result.posterior, alone.posterior)
-        assert calls == []
+        assert simulations == []
     bench, table_spec = bench_spec((small, out), tmp_path)
     assert csv_text(MAKERS["t10"](bench, table_spec)) == (out / "predictive.csv").read_text()
 

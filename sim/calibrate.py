@@ -38,6 +38,7 @@ HISTORY = "history.db"
 FINGERPRINT = "calibration.json"
 MANIFEST = "manifest.json"
 PARTICLES = "particles"       # each simulated particle's KPIs, for a resume inside a generation
+DEGENERATE = 0.25             # warn below an effective sample size of this share of the particles
 
 
 def require_pyabc() -> Any:
@@ -299,17 +300,31 @@ def run_generations(generation: Callable[[int], Any], db: str, spec: Calibration
         row = generation_table(history)[-1]
         report(f"generation {t + 1}/{method.generations}: epsilon {row['epsilon']:.4g}, "
                f"accepted {row['particles']}/{row['simulations']} "
-               f"({row['acceptance_rate']:.1%})")
+               f"({row['acceptance_rate']:.1%}), effective sample size "
+               f"{row['effective_sample_size']:.1f}")
+        if row["effective_sample_size"] < DEGENERATE * row["particles"]:
+            report(f"warning: generation {t + 1}'s weights rest on about "
+                   f"{row['effective_sample_size']:.1f} of its {row['particles']} particles: its "
+                   "intervals are not credible intervals (docs/calibration.md, Reading the posterior)")
         t += 1
     return (history if history is not None else pyabc.History(db)), "generations"
 
 
+def effective_sample_size(weights: Any) -> float:
+    """Kish's effective sample size of importance weights, (sum w)^2 / sum w^2: the number of
+    equally weighted particles that would carry as much information."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / (w ** 2).sum())
+
+
 def generation_table(history: Any) -> list[dict[str, Any]]:
-    """Each finished generation: its threshold, particles, simulations and acceptance rate."""
+    """Each finished generation: its threshold, particles, simulations, acceptance rate and
+    the effective sample size of its weights."""
     pops = history.get_all_populations()
     pops = pops[pops["t"] >= 0]
     return [{"generation": int(r.t) + 1, "epsilon": float(r.epsilon), "particles": int(r.particles),
-             "simulations": int(r.samples), "acceptance_rate": float(r.particles / r.samples)}
+             "simulations": int(r.samples), "acceptance_rate": float(r.particles / r.samples),
+             "effective_sample_size": effective_sample_size(history.get_weighted_distances(t=int(r.t))["w"])}
             for r in pops.itertuples()]
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from kit import SCENARIOS
 
-from sim.calibrate import ParticleModel, calibrate, fingerprint, particle_seed
+from sim.calibrate import ParticleModel, calibrate, effective_sample_size, fingerprint, particle_seed
 from sim.cli import main
 from sim.config import load_scenario
 from sim.experiment import simulate_kpis
@@ -146,6 +146,16 @@ def test_the_folder_holds_what_design_section_9_lists(tiny):
     assert manifest["kind"] == "calibrate" and manifest["stopped"] == "generations"
     assert [g["generation"] for g in manifest["generations"]] == [1, 2]
     assert manifest["simulations"] == sum(g["simulations"] for g in manifest["generations"]) * 2
+    first, last = manifest["generations"]
+    assert first["effective_sample_size"] == pytest.approx(6)      # the prior's sample: equal weights
+    weights = posterior["weight"].to_numpy()
+    assert last["effective_sample_size"] == pytest.approx(weights.sum() ** 2 / (weights ** 2).sum())
+
+
+def test_the_effective_sample_size_counts_the_particles_the_weights_rest_on():
+    assert effective_sample_size([0.25] * 4) == pytest.approx(4)
+    assert effective_sample_size([1.0, 0.0, 0.0]) == pytest.approx(1)
+    assert effective_sample_size([3.0, 1.0]) == pytest.approx(16 / 10)    # (3 + 1)^2 / (9 + 1)
 
 
 def test_calibrated_scenarios_hold_the_medians_on_lines_marked_calibrated(tiny):

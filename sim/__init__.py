@@ -14,8 +14,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from sim import native as _native
+
 __version__ = "0.1.0"
 """The package version: pyproject.toml reads it from here."""
+
+_native.install()       # the compiled engine, or its Python source (sim/native.py)
 
 _WHERE = {"Attribution": "sim.attribution", "attribute": "sim.attribution",
           "Comparison": "sim.comparison", "compare": "sim.comparison", "Scenario": "sim.config",

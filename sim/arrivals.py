@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
-import simpy
 
 from sim.config import LEVELS, LevelName, Scenario
 from sim.distributions import vector_draw
 from sim.district import District
+from sim.engine import Clock, Step
 from sim.streams import Streams
 from sim.units import Complaint
 
@@ -121,8 +121,8 @@ class Intake:
     complaint id: the complaint object carries only what the run changes."""
 
     __slots__ = ("day", "grid", "category", "needs", "unclear", "department", "_at_arrival", "_drawn",
-                 "_tasks", "work", "next_arrival", "_next_task", "_env",
-                 "_arrive", "_push")
+                 "_tasks", "work", "next_arrival", "_next_task", "_clock",
+                 "_arrival_step", "_task_step")
 
     def __init__(self, stream: ComplaintStream, tasks: tuple[np.ndarray, np.ndarray],
                  work: Callable[[], float]) -> None:
@@ -141,15 +141,16 @@ class Intake:
         self.work = work                   # a push-down task's staff time
         self.next_arrival = self._next_task = 0
 
-    def start(self, env: simpy.Environment, arrive: Callable[[Complaint, int], None],
+    def start(self, clock: Clock, arrive: Callable[[Complaint, int], None],
               push: Callable[[int], None]) -> None:
         """Book the first arrival and the first task; ``arrive(complaint, duplicates)`` and
         ``push(community)`` are the world's."""
-        self._env, self._arrive, self._push = env, arrive, push
+        self._clock = clock
+        self._arrival_step, self._task_step = Arrival(self, arrive), Task(self, push)  # one of each at a time
         if self._drawn:
-            env.timeout(self.day[0]).callbacks.append(self._arrival)
+            clock.at(self.day[0], self._arrival_step)
         if self._tasks[0]:
-            env.timeout(self._tasks[0][0]).callbacks.append(self._task)
+            clock.at(self._tasks[0][0], self._task_step)
 
     @property
     def tasks(self) -> int:
@@ -174,19 +175,43 @@ class Intake:
         self.department.append(department)
         return Complaint(cid, grid, day + patience)
 
-    def _arrival(self, _: simpy.Event) -> None:
-        i, now = self.next_arrival, self._env.now
+    def _arrival(self, arrive: Callable[[Complaint, int], None]) -> None:
+        i, now = self.next_arrival, self._clock.now
         self.day[i] = now                  # the clock's own sum, as every later step sees it
         patience, duplicates = self._at_arrival
-        self._arrive(Complaint(i, self.grid[i], now + patience[i]), duplicates[i])
+        arrive(Complaint(i, self.grid[i], now + patience[i]), duplicates[i])
         self.next_arrival = i = i + 1
         if i < self._drawn:
-            self._env.timeout(self.day[i] - now).callbacks.append(self._arrival)
+            self._clock.at(self.day[i] - now, self._arrival_step)
 
-    def _task(self, _: simpy.Event) -> None:
+    def _task(self, push: Callable[[int], None]) -> None:
         i = self._next_task
         day, community = self._tasks
-        self._push(community[i])
+        push(community[i])
         self._next_task = i = i + 1
         if i < len(day):
-            self._env.timeout(max(day[i] - self._env.now, 0.0)).callbacks.append(self._task)
+            self._clock.at(max(day[i] - self._clock.now, 0.0), self._task_step)
+
+
+class Arrival(Step):
+    """The next complaint of the stream arrives (``Intake._arrival``)."""
+
+    __slots__ = ("intake", "arrive")
+
+    def __init__(self, intake: Intake, arrive: Callable[[Complaint, int], None]) -> None:
+        self.intake, self.arrive = intake, arrive
+
+    def fire(self) -> None:
+        self.intake._arrival(self.arrive)
+
+
+class Task(Step):
+    """The next push-down task arrives (``Intake._task``)."""
+
+    __slots__ = ("intake", "push")
+
+    def __init__(self, intake: Intake, push: Callable[[int], None]) -> None:
+        self.intake, self.push = intake, push
+
+    def fire(self) -> None:
+        self.intake._task(self.push)

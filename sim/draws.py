@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import IntEnum
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -49,6 +49,20 @@ class Purpose(IntEnum):
     REOPEN = 9         # days until the resident reports an unfixed closure again (level 0)
 
 
+# The purposes as plain constants, for the event loop (a compiled Final int is a C constant)
+DRAW_HANDLE: Final = 0
+DRAW_RESOLVE: Final = 1
+DRAW_LEAD: Final = 2
+DRAW_ESCALATE: Final = 3
+DRAW_BOUNCE: Final = 4
+DRAW_DODGE: Final = 5
+DRAW_GUIDE: Final = 6
+DRAW_FIX: Final = 7
+DRAW_CONTACT: Final = 8
+DRAW_REOPEN: Final = 9
+assert list(Purpose) == [DRAW_HANDLE, DRAW_RESOLVE, DRAW_LEAD, DRAW_ESCALATE, DRAW_BOUNCE, DRAW_DODGE,
+                         DRAW_GUIDE, DRAW_FIX, DRAW_CONTACT, DRAW_REOPEN]
+
 UNIFORM = Uniform(dist="uniform", low=0.0, high=1.0)
 
 
@@ -70,10 +84,13 @@ def purpose_specs(scenario: Scenario) -> list[list[Distribution | None]]:
     return specs
 
 
-BLOCK_BITS = 12
-BLOCK = 1 << BLOCK_BITS      # complaints per block of a stream
-MASK = BLOCK - 1
-WINDOW = 8                   # hold the latest 1/WINDOW of the run's complaints (at least 4 blocks)
+BLOCK_BITS: Final = 12
+BLOCK: Final = 4096          # complaints per block of a stream: 1 << BLOCK_BITS
+MASK: Final = 4095           # BLOCK - 1
+N_LEVELS: Final = 6          # len(LEVELS)
+WINDOW: Final = 8                   # hold the latest 1/WINDOW of the run's complaints (at least 4 blocks)
+
+assert BLOCK == 1 << BLOCK_BITS and MASK == BLOCK - 1 and len(LEVELS) == N_LEVELS
 
 
 class Stream:
@@ -128,7 +145,7 @@ class ComplaintDraws:
 
     def draw(self, purpose: int, level: int, k: int, i: int) -> float:
         """Complaint ``i``'s value for its ``k``-th (from 0) draw of ``purpose`` at ``level``."""
-        streams = self._streams[purpose * len(LEVELS) + level]
+        streams = self._streams[purpose * N_LEVELS + level]
         if k >= len(streams):
             self._extend(purpose, level, k)
         stream = streams[k]
@@ -142,7 +159,7 @@ class ComplaintDraws:
 
     def _extend(self, purpose: int, level: int, k: int) -> None:
         """Open the streams of (purpose, level) up to index ``k``, each from its own seed."""
-        slot = purpose * len(LEVELS) + level
+        slot = purpose * N_LEVELS + level
         maker, streams = self._makers[slot], self._streams[slot]
         if maker is None:
             raise ValueError(f"{Purpose(purpose).name} has no distribution at {LEVELS[level]}")

@@ -31,11 +31,21 @@ from sim.arrivals import ComplaintStream, Intake, draw_complaints, draw_pushdown
 from sim.config import LEVELS, Scenario
 from sim.distributions import Sampler
 from sim.district import District
-from sim.draws import ComplaintDraws, Purpose
+from sim.draws import (
+    DRAW_BOUNCE,
+    DRAW_CONTACT,
+    DRAW_ESCALATE,
+    DRAW_HANDLE,
+    DRAW_LEAD,
+    DRAW_RESOLVE,
+    ComplaintDraws,
+)
+from sim.engine import Clock
 from sim.meetings import LeadingGroup
 from sim.records import Activity, ReplicationRecords
 from sim.residents import Residents
-from sim.routing import GRID, LEADERSHIP, Action, Rules
+from sim.routing import BOUNCE, ESCALATE, GRID, LEADERSHIP, RESOLVE, Rules
+from sim.steps import Finish, HandOver, Implemented, LeadOver
 from sim.streams import ARRIVAL_PURPOSES, Streams
 from sim.units import (
     ABANDONED,
@@ -52,18 +62,16 @@ from sim.units import (
     Complaint,
     Item,
     LevelStats,
-    Outcome,
     Unit,
 )
-
-RESOLVE, HANDLE = Purpose.RESOLVE, Purpose.HANDLE
 
 
 @contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the event loop. The loop makes no reference
-    cycles, but it allocates millions of objects, and every few hundred allocations the
-    collector would rescan the run's growing records: a fifth of a replication's time."""
+    """Pause the cyclic garbage collector for the event loop and the records. The loop makes
+    no reference cycles, but it allocates millions of objects, and every few hundred
+    allocations the collector would rescan the run's growing records: a fifth of a
+    replication's time."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -83,7 +91,7 @@ class World:
         """``complaints`` and ``pushdown`` (times, communities) replace the drawn streams:
         for trace tests that need complaints at chosen times."""
         self.scenario, self.district, self.replication = scenario, district, replication
-        self.env = simpy.Environment()
+        self.clock = Clock(simpy.Environment())
         self.rules = Rules.of(scenario)
         stream = complaints if complaints is not None else draw_complaints(
             scenario, district, streams.child("arrivals", ARRIVAL_PURPOSES))
@@ -91,17 +99,24 @@ class World:
         self.intake = Intake(stream, tasks, Sampler(scenario.process.pushdown.work, streams["pushdown.work"]))
         self.draws = ComplaintDraws(scenario, streams.sequence("complaints"), len(stream))
         self.levels, self.units = self._build_units()
-        self.residents = Residents(self.env, scenario.residents.follow_up_every_days,
+        self.residents = Residents(self.clock, scenario.residents.follow_up_every_days,
                                    scenario.horizon_days, self.draws, self._follow_up, self._reopened)
-        self.group = (LeadingGroup(self.env, scenario.levels.leadership, self.levels[LEADERSHIP],
+        self.group = (LeadingGroup(self.clock, scenario.levels.leadership, self.levels[LEADERSHIP],
                                    scenario.warmup_days, self._take_up)
                       if scenario.levels.leadership.meets else None)
         self.complaints: list[Complaint] = []
         self.events: list[tuple[int, float, int, int, int]] | None = [] if record_events else None
-        self._window = (scenario.warmup_days, scenario.horizon_days)
-        self._grids = (district.community_of_grid.tolist(), district.street_of_grid.tolist(),
-                       district.guided.tolist(),
-                       [routing.entry_level(self.rules, b) for b in district.branch.tolist()])
+        self._window: tuple[float, float] = (scenario.warmup_days, scenario.horizon_days)
+        # per grid: community, street, guided, entry level
+        self._grids: tuple[list[int], list[int], list[bool], list[int]] = (
+            district.community_of_grid.tolist(), district.street_of_grid.tolist(), district.guided.tolist(),
+            [routing.entry_level(self.rules, b) for b in district.branch.tolist()])
+
+    @property
+    def env(self) -> simpy.Environment:
+        """The SimPy environment the run's steps are scheduled on: add a process of your own
+        before ``run()``."""
+        return self.clock.env
 
     def _build_units(self) -> tuple[list[LevelStats], list[list[Unit]]]:
         d, cfg = self.district, self.scenario.levels
@@ -119,16 +134,16 @@ class World:
     # ------------------------------------------------------------------ running
     def run(self) -> ReplicationRecords:
         """Simulate to the horizon and hand back the records."""
-        self.intake.start(self.env, self._enter, self._push_down)
+        self.intake.start(self.clock, self._enter, self._push_down)
         if self.group is not None:
             self.group.start()
         with _no_cyclic_gc():
-            self.env.run(until=self.scenario.horizon_days)
-        self._close_at_horizon()
-        if self.events is not None:
-            self.events.sort(key=lambda e: e[1])       # withdrawals are logged when found
-        records = ReplicationRecords.from_world(self)
-        self._let_go()
+            self.clock.run(self.scenario.horizon_days)
+            self._close_at_horizon()
+            if self.events is not None:
+                self.events.sort(key=lambda e: e[1])       # withdrawals are logged when found
+            records = ReplicationRecords.from_world(self)
+            self._let_go()
         return records
 
     def _let_go(self) -> None:
@@ -144,7 +159,7 @@ class World:
                category: int = 0, patience: float = float("inf")) -> Complaint:
         """Raise a complaint now in ``grid``, beside the drawn stream: for a researcher's own
         process (an inspection campaign, a hotline drive). Its id follows the stream's."""
-        c = self.intake.add(self.env.now, grid, category, needs, unclear, department, patience)
+        c = self.intake.add(self.clock.now, grid, category, needs, unclear, department, patience)
         self._enter(c, 0)
         return c
 
@@ -152,7 +167,7 @@ class World:
              day: float | None = None) -> None:
         """Record a step of the complaint's life (hot callers check ``self.events`` first)."""
         if self.events is not None:
-            self.events.append((c.id, self.env.now if day is None else day, activity, level, unit))
+            self.events.append((c.id, self.clock.now if day is None else day, activity, level, unit))
 
     # ------------------------------------------------------------------ arrivals
     def _enter(self, c: Complaint, duplicates: int) -> None:
@@ -164,11 +179,11 @@ class World:
         self._visit(c, unit)
         for _ in range(duplicates):
             c.contacts += 1
-            self._enqueue(unit, (CONTACT, c, self.env.now, c.contacts - 2))
+            self._enqueue(unit, (CONTACT, c, self.clock.now, c.contacts - 2))
         self.residents.remind(c)
 
     def _push_down(self, community: int) -> None:
-        self._enqueue(self.units[1][community], (TASK, None, self.env.now, -1))
+        self._enqueue(self.units[1][community], (TASK, None, self.clock.now, -1))
 
     def unit_of(self, level: int, c: Complaint) -> Unit:
         """The unit of ``level`` responsible for the complaint's grid or department."""
@@ -189,7 +204,7 @@ class World:
         ends when that step ends (``_carry_out``)."""
         if c.state == CLOSED:
             return True
-        if self.env.now < c.deadline:
+        if self.clock.now < c.deadline:
             return False
         if c.state != SERVICE:
             self._give_up(c)
@@ -205,7 +220,7 @@ class World:
         """A resident's follow-up call reaches the entry unit and costs its staff time."""
         if self.events is not None:
             self._log(c, Activity.FOLLOW_UP, c.entry.level.index, c.entry.index)
-        self._enqueue(c.entry, (CONTACT, c, self.env.now, c.contacts - 2))
+        self._enqueue(c.entry, (CONTACT, c, self.clock.now, c.contacts - 2))
 
     def _reopened(self, c: Complaint) -> None:
         """The resident reports an unfixed problem again at the entry unit."""
@@ -216,8 +231,8 @@ class World:
             self._log(c, Activity.REOPEN, c.entry.level.index, c.entry.index)
         self._visit(c, c.entry)
 
-    def _close(self, c: Complaint, outcome: Outcome, unit: Unit) -> None:
-        c.state, c.outcome, c.closed_day, c.at = CLOSED, outcome, self.env.now, unit
+    def _close(self, c: Complaint, outcome: int, unit: Unit) -> None:
+        c.state, c.outcome, c.closed_day, c.at = CLOSED, outcome, self.clock.now, unit
         if self.events is not None:
             activity = Activity.RESOLVE if outcome == RESOLVED else Activity.ABANDON
             if self.events is not None:
@@ -229,11 +244,11 @@ class World:
         c.visits[unit.level.index] += 1
         if self.group is not None and unit.level.index == LEADERSHIP:
             c.state = QUEUED
-            self.group.put((VISIT, c, self.env.now, -1))
+            self.group.put((VISIT, c, self.clock.now, -1))
             if self.events is not None:
                 self._log(c, Activity.QUEUE, LEADERSHIP, 0)
             return
-        self._enqueue(unit, (VISIT, c, self.env.now, -1))
+        self._enqueue(unit, (VISIT, c, self.clock.now, -1))
 
     def _enqueue(self, unit: Unit, item: Item) -> None:
         if unit.staff == 0:            # the leading group in meeting mode takes no calls
@@ -251,11 +266,11 @@ class World:
     def _start(self, unit: Unit, item: Item) -> None:
         """A staff member takes the work: decide, draw its duration, book the time."""
         kind, c, queued, k = item
-        now, level = self.env.now, unit.level
+        now, level = self.clock.now, unit.level
         warmup, horizon = self._window
         if queued < now:
             level.queue_days += now - queued if queued >= warmup else self._in_window(queued, now)
-        action = Action.RESOLVE
+        action = RESOLVE
         if c is None:
             duration = self.intake.work()
         else:
@@ -267,24 +282,23 @@ class World:
                 intake = self.intake
                 action = routing.decide(self.rules, li, intake.needs[c.id], intake.unclear[c.id], c.bounces,
                                 li == GRID and self._grids[2][c.grid], self.draws.visit(li, k, c.id))
-                duration = self.draws.draw(RESOLVE if action == Action.RESOLVE else HANDLE, li, k, c.id)
+                duration = self.draws.draw(DRAW_RESOLVE if action == RESOLVE else DRAW_HANDLE, li, k, c.id)
                 if self.events is not None:
                     self._log(c, Activity.START, li, unit.index)
             else:
-                duration = self.draws.draw(Purpose.CONTACT, li, k, c.id)
+                duration = self.draws.draw(DRAW_CONTACT, li, k, c.id)
         end = now + duration
         busy = duration if now >= warmup and end <= horizon else self._in_window(now, end)
         level.busy_days += busy
         if kind == TASK:
             level.pushdown_days += busy
         unit.busy += 1
-        self.env.timeout(duration, (unit, kind, c, action, k)).callbacks.append(self._finish)
+        self.clock.at(duration, Finish(self, unit, kind, c, action, k))
 
-    def _finish(self, event: simpy.Event) -> None:
+    def _finish(self, unit: Unit, kind: int, c: Complaint | None, action: int, k: int) -> None:
         """The step ends: carry out its decision, then the staff member takes the next item."""
-        unit, kind, c, action, k = event.value  # type: ignore[misc]  # as _start booked it; no cast(): a call per event
         unit.busy -= 1
-        if kind == VISIT:
+        if kind == VISIT and c is not None:
             self._carry_out(c, unit, action, k)
         self._serve_next(unit)
 
@@ -300,27 +314,27 @@ class World:
     def _left_queue(self, level: LevelStats, c: Complaint, queued: float) -> None:
         """Account for a visit's waiting that ended when the resident gave up (or the case
         closed, or the run ended)."""
-        horizon = self.scenario.horizon_days
+        horizon = self._window[1]
         end = min(c.closed_day if c.state == CLOSED else horizon, c.deadline, horizon)
         level.queue_days += self._in_window(queued, end)
         if end > queued:
             c.wait += end - queued
 
-    def _carry_out(self, c: Complaint, unit: Unit, action: Action, k: int) -> None:
+    def _carry_out(self, c: Complaint, unit: Unit, action: int, k: int) -> None:
         """Do what routing decided when the step began (``k``: this visit's index)."""
         level = unit.level.index
-        if action == Action.RESOLVE:
+        if action == RESOLVE:
             self._resolved(c, unit, k)
-        elif self.env.now >= c.deadline:                  # gave up while this step ran
+        elif self.clock.now >= c.deadline:                # gave up while this step ran
             self._close(c, ABANDONED, unit)
-        elif action == Action.ESCALATE:
-            delay = self.draws.draw(Purpose.ESCALATE, level, k, c.id)
+        elif action == ESCALATE:
+            delay = self.draws.draw(DRAW_ESCALATE, level, k, c.id)
             delay = routing.escalation_delay(self.rules, level, bool(self._grids[2][c.grid]), delay)
             self._pass_on(c, self.rules.next_level[level], delay, Activity.ESCALATE, unit)
-        elif action == Action.BOUNCE:
+        elif action == BOUNCE:
             c.bounces += 1
             self._pass_on(c, routing.bounce_target(self.rules, c.entry.level.index),
-                          self.draws.draw(Purpose.BOUNCE, level, k, c.id), Activity.BOUNCE, unit)
+                          self.draws.draw(DRAW_BOUNCE, level, k, c.id), Activity.BOUNCE, unit)
         else:
             c.state = STALLED
             if self.events is not None:
@@ -328,16 +342,13 @@ class World:
 
     def _resolved(self, c: Complaint, unit: Unit, k: int) -> None:
         """The staff's work on the fix is done: the lead time follows, holding no one."""
-        lead = self.draws.draw(Purpose.LEAD, unit.level.index, k, c.id)
+        lead = self.draws.draw(DRAW_LEAD, unit.level.index, k, c.id)
         if lead <= 0.0:
             self._closed(c, unit, k)
             return
         c.state = LEAD
-        c.lead += min(lead, self.scenario.horizon_days - self.env.now)
-        self.env.timeout(lead, (c, unit, k)).callbacks.append(self._lead_over)
-
-    def _lead_over(self, event: simpy.Event) -> None:
-        self._closed(*event.value)  # type: ignore[misc]
+        c.lead += min(lead, self._window[1] - self.clock.now)
+        self.clock.at(lead, LeadOver(self, c, unit, k))
 
     def _closed(self, c: Complaint, unit: Unit, k: int) -> None:
         """The office closes the complaint: resolved if the fix holds, else it will reopen."""
@@ -348,7 +359,7 @@ class World:
         c.reopens += 1
         if self.events is not None:
             self._log(c, Activity.RESOLVE, level, unit.index)
-        if self.env.now >= c.deadline:                    # the resident gave up meanwhile
+        if self.clock.now >= c.deadline:                  # the resident gave up meanwhile
             self._close(c, ABANDONED, unit)
             return
         c.at = unit
@@ -359,10 +370,9 @@ class World:
         c.state = DELAY
         if self.events is not None:
             self._log(c, activity, unit.level.index, unit.index)
-        self.env.timeout(delay, (c, self.unit_of(level, c))).callbacks.append(self._hand_over)
+        self.clock.at(delay, HandOver(self, c, self.unit_of(level, c)))
 
-    def _hand_over(self, event: simpy.Event) -> None:
-        c, unit = event.value  # type: ignore[misc]
+    def _hand_over(self, c: Complaint, unit: Unit) -> None:
         if self._gone(c):                                  # gave up on the way
             return
         if self.events is not None:
@@ -376,19 +386,16 @@ class World:
         if self._gone(c):
             self._left_queue(group, c, queued)
             return False
-        now = self.env.now
+        now = self.clock.now
         group.queue_days += self._in_window(queued, now)
         c.wait += now - queued
         c.state = SERVICE
         if self.events is not None:
             self._log(c, Activity.START, LEADERSHIP, 0)
         k = c.visits[LEADERSHIP] - 1
-        self.env.timeout(self.draws.draw(RESOLVE, LEADERSHIP, k, c.id),
-                         (c, self.units[LEADERSHIP][0], k)).callbacks.append(self._implemented)
+        self.clock.at(self.draws.draw(DRAW_RESOLVE, LEADERSHIP, k, c.id),
+                      Implemented(self, c, self.units[LEADERSHIP][0], k))
         return True
-
-    def _implemented(self, event: simpy.Event) -> None:
-        self._resolved(*event.value)  # type: ignore[misc]
 
     # ------------------------------------------------------------------ accounting
     def _in_window(self, start: float, end: float) -> float:
@@ -416,3 +423,4 @@ class World:
                 level.queue_days += self._in_window(queued, self.scenario.horizon_days)
             else:
                 self._left_queue(level, c, queued)
+

@@ -12,25 +12,25 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-import simpy
-
-from sim.draws import ComplaintDraws, Purpose
+from sim.draws import DRAW_REOPEN, ComplaintDraws
+from sim.engine import Clock, Step
 from sim.units import CLOSED, REOPENING, Complaint
 
 
 class Residents:
     """Follow-up calls and reopens; ``contact`` and ``report_again`` are the world's doors."""
 
-    __slots__ = ("_env", "_every", "_horizon", "_draws", "_contact", "_report_again", "_calls",
-                 "_booked")
+    __slots__ = ("_clock", "_every", "_horizon", "_draws", "_contact", "_report_again", "_calls",
+                 "_booked", "_call_back_step")
 
-    def __init__(self, env: simpy.Environment, every: float | None, horizon: float,
+    def __init__(self, clock: Clock, every: float | None, horizon: float,
                  draws: ComplaintDraws, contact: Callable[[Complaint], None],
                  report_again: Callable[[Complaint], None]) -> None:
-        self._env, self._every, self._horizon, self._draws = env, every, horizon, draws
+        self._clock, self._every, self._horizon, self._draws = clock, every, horizon, draws
         self._contact, self._report_again = contact, report_again
         self._calls: deque[tuple[float, Complaint]] = deque()    # follow-up calls, due in order
         self._booked = False
+        self._call_back_step = CallBack(self)        # one at a time: reused
 
     def remind(self, c: Complaint) -> None:
         """Book the resident's next call, ``follow_up_every_days`` from now, if they will
@@ -41,7 +41,7 @@ class Residents:
         residents whose complaint closed meanwhile are dropped without an event."""
         if self._every is None:
             return
-        due = self._env.now + self._every
+        due = self._clock.now + self._every
         if due < self._horizon and due < c.deadline:
             self._calls.append((due, c))
             self._wake()
@@ -49,13 +49,13 @@ class Residents:
     def _wake(self) -> None:
         if self._calls and not self._booked:
             self._booked = True
-            self._env.timeout(self._calls[0][0] - self._env.now).callbacks.append(self._call_back)
+            self._clock.at(self._calls[0][0] - self._clock.now, self._call_back_step)
 
-    def _call_back(self, _: simpy.Event) -> None:
+    def _call_back(self) -> None:
         """Residents due now contact their entry unit again; then wait for the next one due.
         A resident whose complaint was closed unfixed does not call: they think it is done,
         until they find the problem back (``reopen``)."""
-        calls, now = self._calls, self._env.now
+        calls, now = self._calls, self._clock.now
         self._booked = False
         while calls and calls[0][0] <= now:
             c = calls.popleft()[1]
@@ -71,11 +71,34 @@ class Residents:
         """A closure that did not fix the problem: the resident finds out and reports it
         again after ``reopen_after_days`` (their own draw for this reopen)."""
         c.state = REOPENING
-        delay = self._draws.draw(Purpose.REOPEN, 0, c.reopens - 1, c.id)
-        self._env.timeout(delay, c).callbacks.append(self._found_out)
+        delay = self._draws.draw(DRAW_REOPEN, 0, c.reopens - 1, c.id)
+        self._clock.at(delay, FoundOut(self, c))
 
-    def _found_out(self, event: simpy.Event) -> None:
-        c: Complaint = event.value  # type: ignore[assignment]  # no cast(): a call per event
+    def _found_out(self, c: Complaint) -> None:
         self._report_again(c)
         if c.state != CLOSED:
             self.remind(c)
+
+
+class CallBack(Step):
+    """The earliest booked follow-up call is due (``Residents._call_back``)."""
+
+    __slots__ = ("residents",)
+
+    def __init__(self, residents: Residents) -> None:
+        self.residents = residents
+
+    def fire(self) -> None:
+        self.residents._call_back()
+
+
+class FoundOut(Step):
+    """A resident finds the problem back and reports it again (``Residents._found_out``)."""
+
+    __slots__ = ("residents", "c")
+
+    def __init__(self, residents: Residents, c: Complaint) -> None:
+        self.residents, self.c = residents, c
+
+    def fire(self) -> None:
+        self.residents._found_out(self.c)

@@ -13,14 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Final
 
 from sim.config import LEVELS, Scenario
-from sim.draws import Purpose
+from sim.draws import DRAW_DODGE, DRAW_FIX, DRAW_GUIDE
 
 Uniform = Callable[[int], float]
 """The complaint's own uniform(0, 1) draw for a purpose (``draws.Purpose``) at this visit."""
 
-GRID, COMMUNITY, STREET, DEPARTMENT, PLATFORM, LEADERSHIP = range(len(LEVELS))
+# the level indices (LEVELS), as Final ints: compiled, they are C constants
+GRID: Final = 0
+COMMUNITY: Final = 1
+STREET: Final = 2
+DEPARTMENT: Final = 3
+PLATFORM: Final = 4
+LEADERSHIP: Final = 5
+assert len(LEVELS) == 6 and LEVELS.index("leadership") == LEADERSHIP
 
 
 class Action(IntEnum):
@@ -28,6 +36,14 @@ class Action(IntEnum):
     BOUNCE = 1
     ESCALATE = 2
     STALL = 3
+
+
+# The actions as plain constants, which ``decide`` returns (a compiled Final int is a C constant)
+RESOLVE: Final = 0
+BOUNCE: Final = 1
+ESCALATE: Final = 2
+STALL: Final = 3
+assert list(Action) == [RESOLVE, BOUNCE, ESCALATE, STALL]
 
 
 @dataclass(frozen=True)
@@ -69,13 +85,13 @@ def can_resolve(rules: Rules, level: int, needs: int, guided: bool, uniform: Uni
     if level == rules.top and rules.top_resolves_all:
         return True
     return (level == GRID and guided and needs == COMMUNITY
-            and uniform(Purpose.GUIDE) < rules.guide_resolve_community)
+            and uniform(DRAW_GUIDE) < rules.guide_resolve_community)
 
 
 def dodges(rules: Rules, level: int, unclear: bool, uniform: Uniform) -> bool:
     """At the bounce level, an unclear complaint is sent back with the bounce probability,
     drawn anew on every pass ("territorial management")."""
-    return unclear and uniform(Purpose.DODGE) < rules.bounce_probability
+    return unclear and uniform(DRAW_DODGE) < rules.bounce_probability
 
 
 def worn_out(rules: Rules, bounces: int) -> bool:
@@ -83,27 +99,28 @@ def worn_out(rules: Rules, bounces: int) -> bool:
     return bounces >= rules.max_rounds
 
 
-def bounce_unless_worn_out(rules: Rules, bounces: int) -> Action:
+def bounce_unless_worn_out(rules: Rules, bounces: int) -> int:
     """Send it back down, unless that would be one bounce more than ``max_rounds``."""
-    return Action.STALL if worn_out(rules, bounces) else Action.BOUNCE
+    return STALL if worn_out(rules, bounces) else BOUNCE
 
 
 def decide(rules: Rules, level: int, needs: int, unclear: bool, bounces: int, guided: bool,
-           uniform: Uniform) -> Action:
-    """The routing decision for a complaint a unit of ``level`` is about to work on."""
+           uniform: Uniform) -> int:
+    """The routing decision (an ``Action``) for a complaint a unit of ``level`` is about to
+    work on."""
     at_bounce_level = rules.bounce_allowed and level == rules.bounce_from
     if at_bounce_level:
         if bounces > 0 and worn_out(rules, bounces):   # the loop has run its course
-            return Action.STALL
+            return STALL
         if dodges(rules, level, unclear, uniform):
             return bounce_unless_worn_out(rules, bounces)
     if can_resolve(rules, level, needs, guided, uniform):
-        return Action.RESOLVE
+        return RESOLVE
     if rules.next_level[level] >= 0:
-        return Action.ESCALATE
+        return ESCALATE
     if at_bounce_level:                      # nowhere higher to go: always sent back
         return bounce_unless_worn_out(rules, bounces)
-    return Action.STALL
+    return STALL
 
 
 def entry_level(rules: Rules, branch: bool) -> int:
@@ -127,4 +144,4 @@ def escalation_delay(rules: Rules, level: int, guided: bool, delay: float) -> fl
 def fix_holds(fixes: float, uniform: Uniform) -> bool:
     """A resolution fixes the problem with the level's ``fixes`` probability; else the
     resident finds out and reports it again."""
-    return fixes >= 1.0 or uniform(Purpose.FIX) < fixes
+    return fixes >= 1.0 or uniform(DRAW_FIX) < fixes

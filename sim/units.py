@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from enum import IntEnum
+from typing import Final
 
 from sim.config import LEVELS
 
@@ -45,9 +46,24 @@ class Outcome(IntEnum):
 
 assert len(LEVELS) == 6, "Complaint.visits has one count per level"
 
-VISIT, CONTACT, TASK = Work
-QUEUED, SERVICE, DELAY, STALLED, LEAD, REOPENING, CLOSED = State
-RESOLVED, ABANDONED, OPEN = Outcome
+# The same codes as plain constants, for the event loop: compiled, a Final int is a C constant
+# where an enum member is a Python object looked up and compared by Python.
+VISIT: Final = 0
+CONTACT: Final = 1
+TASK: Final = 2
+QUEUED: Final = 0
+SERVICE: Final = 1
+DELAY: Final = 2
+STALLED: Final = 3
+LEAD: Final = 4
+REOPENING: Final = 5
+CLOSED: Final = 6
+RESOLVED: Final = 0
+ABANDONED: Final = 1
+OPEN: Final = 2
+assert list(Work) == [VISIT, CONTACT, TASK]
+assert list(State) == [QUEUED, SERVICE, DELAY, STALLED, LEAD, REOPENING, CLOSED]
+assert list(Outcome) == [RESOLVED, ABANDONED, OPEN]
 
 Item = tuple[int, "Complaint | None", float, int]
 """A unit's queued work: (kind, complaint or None for a task, day queued, k). ``k`` is the

@@ -54,25 +54,20 @@ def emit(result: dict[str, Any], notes: Iterable[str] = ()) -> None:
 
 @contextmanager
 def around_event_loop(after: Callable[[simpy.Environment, float], None]) -> Iterator[None]:
-    """Call ``after(env, cpu_seconds)`` when each ``Environment.run`` returns, while the world
-    that ran it is still whole (its queues, complaints and records alive): the only way to
-    time the event loop alone, or look at memory at its end, without touching the model."""
-    import simpy  # here, so that the Ciw child does not pay for it
+    """Call ``after(env, cpu_seconds)`` when each replication's event loop returns, while the
+    world that ran it is still whole (its queues, complaints and records alive): the only way
+    to time the event loop alone, or look at memory at its end, without touching the model.
+    The loop is ``sim.engine.Clock.run``, which calls the hooks of ``sim.engine.AFTER_RUN``."""
+    from sim import engine  # here, so that the Ciw child does not pay for it
 
-    original = simpy.Environment.run
+    def hook(clock: Any) -> None:
+        after(clock.env, clock.loop_seconds)
 
-    def run(self: simpy.Environment, until: Any = None) -> Any:
-        started = time.process_time()
-        try:
-            return original(self, until)
-        finally:
-            after(self, time.process_time() - started)
-
-    simpy.Environment.run = run  # type: ignore[method-assign]
+    engine.AFTER_RUN.append(hook)
     try:
         yield
     finally:
-        simpy.Environment.run = original  # type: ignore[method-assign]
+        engine.AFTER_RUN.remove(hook)
 
 
 def events_processed(env: simpy.Environment) -> int:

@@ -1,10 +1,13 @@
 """Where a replication's time goes: events, calls per complaint, the busiest functions.
 
 Two runs of the same replication in this process. The first is plain: the event loop
-(``Environment.run``) is timed in CPU seconds and its events counted, so events per second
-is the model's real speed. The second runs under ``cProfile``, whose exact call counts give
-Python calls per complaint and per event, and which functions are called most; its times are
-inflated by the profiler's cost per call, so only the counts are reported. A bare SimPy
+(``sim.engine.Clock.run``) is timed in CPU seconds and its events counted, so events per
+second is the model's real speed. The second runs under ``cProfile``, whose exact call counts
+give Python calls per complaint and per event, and which functions are called most; its times
+are inflated by the profiler's cost per call, so only the counts are reported. cProfile sees
+only Python calls: with the compiled engine (``engine`` in the output) it sees what the
+compiled modules call outside themselves; ``GOVSIM_PURE_PYTHON=1`` counts every call of the
+model's source. A bare SimPy
 callback chain, events that do nothing but schedule the next one, gives the floor: the
 events per second of SimPy's loop with no model at all.
 
@@ -92,7 +95,8 @@ def main() -> None:
     plain = plain_run(scenario)
     counted = counted_run(scenario, plain["complaints"], plain["events"])
     floor = floor_events_per_second()
-    result = {"scenario": scenario.name, **plain, **counted, "floor_events_per_s": floor,
+    from sim.native import kind
+    result = {"scenario": scenario.name, "engine": kind(), **plain, **counted, "floor_events_per_s": floor,
               "above_floor": round(floor / plain["events_per_s"], 2) if plain["events_per_s"] else None}
     emit(result, (f"{r['calls']:>10,} {r['per_complaint']:>7.2f}/complaint  {r['function']}  {r['where']}"
                   for r in result["top"]))

@@ -97,21 +97,23 @@ class Stream:
     """One (purpose, level, k) stream, drawn block by block: ``blocks[b]`` holds complaints
     ``b * BLOCK`` to ``(b + 1) * BLOCK - 1``, or None once it has left the window."""
 
-    __slots__ = ("blocks", "_maker", "_rng", "_states", "_keep", "_revived", "redrawn")
+    __slots__ = ("blocks", "_maker", "_rng", "_states", "_keep", "_revived", "redrawn", "_spare")
 
-    def __init__(self, maker: Draw, rng: np.random.Generator, keep: int) -> None:
+    def __init__(self, maker: Draw, rng: np.random.Generator, keep: int,
+                 spare: np.random.Generator) -> None:
         self.blocks: list[np.ndarray | None] = []
         self._maker, self._rng, self._keep = maker, rng, keep
         self._states: list[Mapping[str, Any]] = []      # the generator's state at each block's start
         self._revived: list[int] = []                    # old blocks drawn again, dropped at the next new one
         self.redrawn = 0
+        self._spare = spare      # draws old blocks again, shared: its state is set each time
 
     def block(self, b: int) -> np.ndarray:
         """Block ``b``'s values: drawn now (with every block before it not drawn yet), or
         drawn again from its saved state."""
         blocks = self.blocks
         if b < len(blocks):
-            rng = np.random.Generator(np.random.PCG64())
+            rng = self._spare
             rng.bit_generator.state = self._states[b]
             values = blocks[b] = self._maker(rng, BLOCK)
             self._revived.append(b)
@@ -134,7 +136,7 @@ class Stream:
 class ComplaintDraws:
     """The per-complaint draws of one replication: ``draw(purpose, level, k, i)``."""
 
-    __slots__ = ("_seq", "_keep", "_makers", "_streams")
+    __slots__ = ("_seq", "_keep", "_makers", "_streams", "_spare")
 
     def __init__(self, scenario: Scenario, seq: np.random.SeedSequence, n: int) -> None:
         self._seq = seq
@@ -142,6 +144,7 @@ class ComplaintDraws:
         self._makers: list[Draw | None] = [None if spec is None else vector_draw(spec)
                                            for row in purpose_specs(scenario) for spec in row]
         self._streams: list[list[Stream]] = [[] for _ in self._makers]
+        self._spare = np.random.Generator(np.random.PCG64(0))   # its state is always set before use
 
     def draw(self, purpose: int, level: int, k: int, i: int) -> float:
         """Complaint ``i``'s value for its ``k``-th (from 0) draw of ``purpose`` at ``level``."""
@@ -166,7 +169,7 @@ class ComplaintDraws:
         while len(streams) <= k:
             key = (*self._seq.spawn_key, purpose, level, len(streams))
             rng = np.random.default_rng(np.random.SeedSequence(self._seq.entropy, spawn_key=key))
-            streams.append(Stream(maker, rng, self._keep))
+            streams.append(Stream(maker, rng, self._keep, self._spare))
 
     def visit(self, level: int, k: int, i: int) -> VisitUniform:
         """Complaint ``i``'s routing uniforms for its ``k``-th visit to ``level``."""

@@ -18,13 +18,11 @@ process of their own to ``world.env`` before ``run()`` (``report`` raises a comp
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import cast
 
 import numpy as np
 import simpy
+from mypy_extensions import mypyc_attr
 
 from sim import routing
 from sim.arrivals import ComplaintStream, Intake, draw_complaints, draw_pushdown
@@ -40,7 +38,7 @@ from sim.draws import (
     DRAW_RESOLVE,
     ComplaintDraws,
 )
-from sim.engine import Clock
+from sim.engine import Clock, no_cyclic_gc
 from sim.meetings import LeadingGroup
 from sim.records import Activity, ReplicationRecords
 from sim.residents import Residents
@@ -66,21 +64,7 @@ from sim.units import (
 )
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the event loop and the records. The loop makes
-    no reference cycles, but it allocates millions of objects, and every few hundred
-    allocations the collector would rescan the run's growing records: a fifth of a
-    replication's time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
+@mypyc_attr(allow_interpreted_subclasses=True)
 class World:
     """One replication of one scenario: build with streams, call ``run()`` once."""
 
@@ -137,7 +121,7 @@ class World:
         self.intake.start(self.clock, self._enter, self._push_down)
         if self.group is not None:
             self.group.start()
-        with _no_cyclic_gc():
+        with no_cyclic_gc():
             self.clock.run(self.scenario.horizon_days)
             self._close_at_horizon()
             if self.events is not None:
@@ -347,7 +331,17 @@ class World:
             self._closed(c, unit, k)
             return
         c.state = LEAD
-        c.lead += min(lead, self._window[1] - self.clock.now)
+        now, horizon = self.clock.now, self._window[1]
+        c.lead += min(lead, horizon - now)
+        end, level = now + lead, unit.level.index
+        if end < horizon and routing.fix_holds(self.rules.fixes[level], self.draws.visit(level, k, c.id)):
+            # A fix that holds ends the complaint at ``end`` and nothing can happen to it
+            # before then (the resident only calls, which reads ``closed_day``), so it costs
+            # no event: it stays LEAD with its outcome and day set, and the horizon closes it.
+            c.outcome, c.closed_day = RESOLVED, end
+            if self.events is not None:
+                self._log(c, Activity.RESOLVE, level, unit.index, day=end)
+            return
         self.clock.at(lead, LeadOver(self, c, unit, k))
 
     def _closed(self, c: Complaint, unit: Unit, k: int) -> None:
@@ -409,7 +403,9 @@ class World:
         was to be reported again (a fix under way is not given up on)."""
         horizon = self.scenario.horizon_days
         for c in self.complaints:
-            if c.state != CLOSED and c.state != SERVICE and c.state != LEAD and c.deadline < horizon:
+            if c.state == LEAD and c.outcome == RESOLVED:          # closed at its day (_resolved)
+                c.state = CLOSED
+            elif c.state != CLOSED and c.state != SERVICE and c.state != LEAD and c.deadline < horizon:
                 self._give_up(c)
         for row in self.units:
             for unit in row:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sim.draws import DRAW_REOPEN, ComplaintDraws
 from sim.engine import Clock, Step
-from sim.units import CLOSED, REOPENING, Complaint
+from sim.units import CLOSED, LEAD, REOPENING, RESOLVED, Complaint
 
 
 class Residents:
@@ -59,11 +59,11 @@ class Residents:
         self._booked = False
         while calls and calls[0][0] <= now:
             c = calls.popleft()[1]
-            if c.state != CLOSED and c.state != REOPENING:
+            if c.state != CLOSED and c.state != REOPENING and not _fixed(c, now):
                 c.contacts += 1
                 self._contact(c)
                 self.remind(c)
-        while calls and calls[0][1].state >= REOPENING:
+        while calls and (calls[0][1].state >= REOPENING or _fixed(calls[0][1], now)):
             calls.popleft()
         self._wake()
 
@@ -78,6 +78,12 @@ class Residents:
         self._report_again(c)
         if c.state != CLOSED:
             self.remind(c)
+
+
+def _fixed(c: Complaint, now: float) -> bool:
+    """The complaint's fix has held and its lead time has ended by ``now``: closed, though
+    the world books such a closure without an event (``World._resolved``)."""
+    return c.state == LEAD and c.outcome == RESOLVED and c.closed_day <= now
 
 
 class CallBack(Step):

@@ -1,0 +1,67 @@
+"""The event loop (sim/engine.py): the model's steps on SimPy's own queue, so a researcher's
+SimPy process runs beside them in SimPy's order, and a failure in it crashes the run as it
+would under ``Environment.run``."""
+
+from __future__ import annotations
+
+import pytest
+import simpy
+from kit import stream, tiny, world
+
+from sim.engine import Clock, Step
+
+
+class Mark(Step):
+    """A step that notes its name and the day it fired."""
+
+    def __init__(self, clock: Clock, seen: list[tuple[str, float]], name: str) -> None:
+        self.clock, self.seen, self.name = clock, seen, name
+
+    def fire(self) -> None:
+        self.seen.append((self.name, self.clock.now))
+
+
+def test_steps_and_simpy_events_interleave_in_simpy_order():
+    """Same time: the order they were scheduled in, whichever kind; until: exclusive, as
+    ``env.run(until=...)`` (a step due exactly at the stop stays queued)."""
+    env = simpy.Environment()
+    clock, seen = Clock(env), []
+    clock.at(1.0, Mark(clock, seen, "step a"))
+    env.timeout(1.0).callbacks.append(lambda _: seen.append(("timeout", env.now)))
+    clock.at(1.0, Mark(clock, seen, "step b"))
+    clock.at(0.5, Mark(clock, seen, "step early"))
+    clock.at(2.0, Mark(clock, seen, "at the stop"))
+    clock.run(2.0)
+    assert seen == [("step early", 0.5), ("step a", 1.0), ("timeout", 1.0), ("step b", 1.0)]
+    assert env.now == clock.now == 2.0
+    with pytest.raises(ValueError, match="until"):
+        clock.run(1.0)
+
+
+def test_a_researchers_process_raises_complaints_during_the_run():
+    """A SimPy process added to ``world.env`` runs in the replication's time: its complaints
+    arrive on its days, follow the drawn stream's ids, and go through the model."""
+    w = world(tiny(), stream({"day": 1.0}))
+
+    def campaign(env: simpy.Environment):
+        for _ in range(3):
+            yield env.timeout(10.0)
+            w.report(grid=0, needs=0)
+
+    w.env.process(campaign(w.env))
+    rec = w.run()
+    assert rec.complaints["complaint_id"].tolist() == [0, 1, 2, 3]
+    assert rec.complaints["arrival_day"].tolist() == pytest.approx([1.0, 10.0, 20.0, 30.0])
+    assert (rec.complaints["outcome"] == 0).all()          # all resolved at the grid
+
+
+def test_a_failing_process_crashes_the_run():
+    w = world(tiny(), stream({"day": 1.0}))
+
+    def broken(env: simpy.Environment):
+        yield env.timeout(5.0)
+        raise RuntimeError("the researcher's bug")
+
+    w.env.process(broken(w.env))
+    with pytest.raises(RuntimeError, match="the researcher's bug"):
+        w.run()

@@ -11,9 +11,10 @@ communities, which take staff time her problem needed.
 The world wires small collaborators: units own their queue discipline (sim/units.py),
 residents their calls and reopens (sim/residents.py), the leading group its meetings
 (sim/meetings.py), routing.py every rule, draws.py each complaint's own random numbers. A
-complaint's life is a chain of SimPy timeouts with callbacks (the step's data as the event's
-value), not a process per resident. SimPy's public API only, so a researcher can add a
-process of their own to ``world.env`` before ``run()`` (``report`` raises a complaint).
+complaint's life is a chain of steps (sim/steps.py) scheduled on the SimPy environment's own
+queue in SimPy's order (sim/engine.py), not a process per resident, so a researcher can add
+a SimPy process of their own to ``world.env`` before ``run()`` (``report`` raises a
+complaint). The install compiles this module and those it calls (sim/native.py).
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ BLOCK_BITS: Final = 12
 BLOCK: Final = 4096          # complaints per block of a stream: 1 << BLOCK_BITS
 MASK: Final = 4095           # BLOCK - 1
 N_LEVELS: Final = 6          # len(LEVELS)
-WINDOW: Final = 8                   # hold the latest 1/WINDOW of the run's complaints (at least 4 blocks)
+WINDOW: Final = 8            # hold the latest 1/WINDOW of the run's complaints (at least 4 blocks)
 
 assert BLOCK == 1 << BLOCK_BITS and MASK == BLOCK - 1 and len(LEVELS) == N_LEVELS
 

@@ -12,9 +12,8 @@ The world wires small collaborators: units own their queue discipline (sim/units
 residents their calls and reopens (sim/residents.py), the leading group its meetings
 (sim/meetings.py), routing.py every rule, draws.py each complaint's own random numbers. A
 complaint's life is a chain of steps (sim/steps.py) scheduled on the SimPy environment's own
-queue in SimPy's order (sim/engine.py), not a process per resident, so a researcher can add
-a SimPy process of their own to ``world.env`` before ``run()`` (``report`` raises a
-complaint). The install compiles this module and those it calls (sim/native.py).
+queue in SimPy's order (sim/engine.py), not a process per resident: a researcher can add a
+SimPy process to ``world.env`` (``report`` raises a complaint). It is compiled (sim/native.py).
 """
 
 from __future__ import annotations
@@ -99,8 +98,7 @@ class World:
 
     @property
     def env(self) -> simpy.Environment:
-        """The SimPy environment the run's steps are scheduled on: add a process of your own
-        before ``run()``."""
+        """The SimPy environment the steps run on: add a process of your own before ``run()``."""
         return self.clock.env
 
     def _build_units(self) -> tuple[list[LevelStats], list[list[Unit]]]:
@@ -336,9 +334,8 @@ class World:
         c.lead += min(lead, horizon - now)
         end, level = now + lead, unit.level.index
         if end < horizon and routing.fix_holds(self.rules.fixes[level], self.draws.visit(level, k, c.id)):
-            # A fix that holds ends the complaint at ``end`` and nothing can happen to it
-            # before then (the resident only calls, which reads ``closed_day``), so it costs
-            # no event: it stays LEAD with its outcome and day set, and the horizon closes it.
+            # A fix that holds ends it at ``end``, and until then the resident only calls (which
+            # reads ``closed_day``): no event; it stays LEAD, outcome set, the horizon closes it.
             c.outcome, c.closed_day = RESOLVED, end
             if self.events is not None:
                 self._log(c, Activity.RESOLVE, level, unit.index, day=end)

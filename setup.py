@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -19,13 +18,13 @@ from setuptools import setup
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "sim"))
-from native import COMPILED, SOURCES_FILE  # noqa: E402  (sim/native.py, without importing sim)
+from native import COMPILED, SOURCES_FILE, asked_pure  # noqa: E402  (sim/native.py, without importing sim)
 
 sys.path.pop(0)
 
 
 def ext_modules() -> list:
-    if os.environ.get("GOVSIM_PURE_PYTHON"):
+    if asked_pure():
         return []
     try:
         from mypyc.build import mypycify

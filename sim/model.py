@@ -401,7 +401,7 @@ class World:
         was to be reported again (a fix under way is not given up on)."""
         horizon = self.scenario.horizon_days
         for c in self.complaints:
-            if c.state == LEAD and c.outcome == RESOLVED:          # closed at its day (_resolved)
+            if c.closure_booked():
                 c.state = CLOSED
             elif c.state != CLOSED and c.state != SERVICE and c.state != LEAD and c.deadline < horizon:
                 self._give_up(c)
@@ -417,4 +417,3 @@ class World:
                 level.queue_days += self._in_window(queued, self.scenario.horizon_days)
             else:
                 self._left_queue(level, c, queued)
-

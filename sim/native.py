@@ -63,7 +63,8 @@ def _stale() -> list[str]:
             if digests.get(name) != hashlib.sha256((PACKAGE / f"{name}.py").read_bytes()).hexdigest()]
 
 
-def _asked_pure() -> bool:
+def asked_pure() -> bool:
+    """``GOVSIM_PURE_PYTHON`` is set to anything but ``""`` or ``0`` (run, and install, the Python source)."""
     return os.environ.get("GOVSIM_PURE_PYTHON", "") not in ("", "0")
 
 
@@ -71,7 +72,7 @@ def install() -> None:
     """Run the plain source if asked, or if the extensions are stale (called by ``sim``)."""
     if not _extensions():
         return
-    if not _asked_pure():
+    if not asked_pure():
         stale = _stale()
         if not stale:
             return

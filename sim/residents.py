@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from sim.draws import DRAW_REOPEN, ComplaintDraws
 from sim.engine import Clock, Step
-from sim.units import CLOSED, LEAD, REOPENING, RESOLVED, Complaint
+from sim.units import CLOSED, REOPENING, Complaint
 
 
 class Residents:
@@ -83,7 +83,7 @@ class Residents:
 def _fixed(c: Complaint, now: float) -> bool:
     """The complaint's fix has held and its lead time has ended by ``now``: closed, though
     the world books such a closure without an event (``World._resolved``)."""
-    return c.state == LEAD and c.outcome == RESOLVED and c.closed_day <= now
+    return c.closure_booked() and c.closed_day <= now
 
 
 class CallBack(Step):

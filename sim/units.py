@@ -91,6 +91,11 @@ class Complaint:
         self.contacts = 1
         self.wait = self.lead = 0.0
 
+    def closure_booked(self) -> bool:
+        """A fix that holds, closed at ``closed_day`` without an event (``World._resolved``):
+        it reads LEAD, with its outcome and day set, until the horizon closes it."""
+        return self.state == LEAD and self.outcome == RESOLVED
+
 
 class LevelStats:
     """Work done at one level inside the measurement window [warmup, horizon]."""

@@ -24,4 +24,4 @@ def test_a_changed_source_is_stale(tmp_path, monkeypatch):
 def test_the_switch_reads_the_environment(monkeypatch):
     for value, pure in (("", False), ("0", False), ("1", True), ("yes", True)):
         monkeypatch.setenv("GOVSIM_PURE_PYTHON", value)
-        assert native._asked_pure() is pure
+        assert native.asked_pure() is pure

@@ -19,7 +19,8 @@ from sim.district import scaled
 from sim.experiment import run
 from sim.metrics import summarize
 
-KPIS = ("resolved_share", "abandoned_share", "days_to_close_mean", "days_to_close_p90", "handoffs_mean",
+KPIS = ("resolution_reported_share", "days_to_close_p50",
+        "resolved_share", "abandoned_share", "days_to_close_mean", "days_to_close_p90", "handoffs_mean",
         "bounces_mean", "contacts_mean", "satisfaction_mean", "satisfaction_survey", "resolved_at_grid_share",
         "resolved_within_7d_share", "utilization_community", "utilization_street", "utilization_department")
 

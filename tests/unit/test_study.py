@@ -152,3 +152,16 @@ def test_every_number_of_a_shipped_calibration_file_carries_a_comment():
 def test_the_shipped_shibei_calibration_is_valid(capsys):
     assert main(["check", str(SCENARIOS.parent / "calibration" / "shibei-joint.yaml")]) == 0
     assert "loaded:\n  before: shibei-2019-legacy\n  after: shibei-2020-whistle" in capsys.readouterr().out
+
+
+def test_the_target_screening_screens_the_calibrations_own_parameters():
+    # sensitivity/shibei-targets.yaml is the evidence for which numbers the calibration's
+    # targets inform: it must vary exactly the calibration's parameters, over its priors,
+    # for its target KPIs, on its scenarios
+    root = SCENARIOS.parent
+    calibration = load_study(root / "calibration" / "shibei-joint.yaml", "calibration")
+    screening = load_study(root / "sensitivity" / "shibei-targets.yaml", "sensitivity")
+    assert screening.spec.parameters == calibration.spec.parameters
+    assert screening.spec.scenarios == calibration.spec.scenarios
+    assert [(o.kpi, o.scenario) for o in screening.spec.outputs] == \
+        [(t.kpi, t.scenario) for t in calibration.spec.targets]

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyabc
 
-from sim.calibrate import ScaledDistance, prior_distribution
+from sim.calibrate import ScaledDistance, effective_sample_size, prior_distribution
 from sim.study import Study, _middle, load_study
 
 
@@ -84,7 +84,8 @@ def main() -> None:
     design = np.column_stack([np.ones(len(data)), data[study.labels].to_numpy()])
     out = data[[f"S:{n}" for n in names]].to_numpy()
     coef, *_ = np.linalg.lstsq(design, out, rcond=None)
-    noise = (out - design @ coef).std(axis=0)
+    fitted = design @ coef
+    noise = (out - fitted).std(axis=0)
     logs = {label for label, p in zip(study.labels, study.parameters, strict=True)
             if args.log and p.prior.dist == "loguniform"}
     rng = np.random.default_rng(0)
@@ -94,10 +95,9 @@ def main() -> None:
             if label in weakest}
 
     def surrogate(parameter: Any) -> dict[str, float]:
-        if args.draw:
-            held.update({k: float(p.prior.ppf(rng.uniform())) for k, p in
-                         zip(study.labels, study.parameters, strict=True) if k in held})
-        values = {**held, **{k: float(np.exp(v)) if k in logs else float(v) for k, v in parameter.items()}}
+        drawn = {k: float(p.prior.ppf(rng.uniform())) for k, p in
+                 zip(study.labels, study.parameters, strict=True) if k in held} if args.draw else held
+        values = {**drawn, **{k: float(np.exp(v)) if k in logs else float(v) for k, v in parameter.items()}}
         x = [1.0] + [values[k] for k in study.labels]
         return dict(zip(names, (np.asarray(x) @ coef + rng.normal(0.0, noise)).tolist(), strict=True))
 
@@ -108,7 +108,7 @@ def main() -> None:
     else:
         kernel = pyabc.MultivariateNormalTransition()
     population = args.population or spec.method.population
-    r2 = 1 - ((out - design @ coef) ** 2).sum(axis=0) / ((out - out.mean(axis=0)) ** 2).sum(axis=0)
+    r2 = 1 - ((out - fitted) ** 2).sum(axis=0) / ((out - out.mean(axis=0)) ** 2).sum(axis=0)
     fits = ", ".join(f"{n} {v:.2f}" for n, v in zip(names, r2, strict=True))
     print(f"surrogate: {len(data)} particles, R^2 {fits}")
     print(f"kernel {args.kernel}, log scale {'on' if args.log else 'off'}, population {population}, "
@@ -129,7 +129,7 @@ def main() -> None:
             for t in range(history.max_t + 1):
                 _, w = history.get_distribution(t=t)
                 cells.append(f"{t + 1}: eps {pops.at[t, 'epsilon']:.2f}, {pops.at[t, 'samples']} sims, "
-                             f"ESS {1 / float((w ** 2).sum()):.1f}")
+                             f"ESS {effective_sample_size(w):.1f}")
             print(f"seed {seed} | " + " | ".join(cells), flush=True)
 
 

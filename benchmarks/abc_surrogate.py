@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyabc
 
-from sim.calibrate import ScaledDistance, effective_sample_size, prior_distribution
+from sim.calibrate import ScaledDistance, effective_sample_size, prior_distribution, stat_names
 from sim.study import Study, _middle, load_study
 
 
@@ -80,7 +80,7 @@ def main() -> None:
     study = load_study(args.calibration, "calibration")
     spec = study.spec
     data = accepted(pyabc.History(f"sqlite:///{Path(args.history).resolve()}"))
-    names = [f"{t.kpi}@{t.scenario}" for t in spec.targets]
+    names = stat_names(study)
     design = np.column_stack([np.ones(len(data)), data[study.labels].to_numpy()])
     out = data[[f"S:{n}" for n in names]].to_numpy()
     coef, *_ = np.linalg.lstsq(design, out, rcond=None)

@@ -70,10 +70,14 @@ def main() -> None:
     parser.add_argument("--log", action="store_true", help="log-uniform parameters on the log scale")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--population", type=int, help="default: the file's")
+    parser.add_argument("--generations", type=int, help="default: the file's")
     parser.add_argument("--fix", type=int, default=0,
                         help="hold the FIX parameters the surrogate finds weakest at their prior middle")
     parser.add_argument("--draw", action="store_true",
                         help="draw the --fix parameters from their prior instead")
+    parser.add_argument("--hold", default="", help="comma-separated labels to hold at their prior middle")
+    parser.add_argument("--tie", action="append", default=[],
+                        help="comma-separated labels that take one value, the first one's (repeatable)")
     args = parser.parse_args()
     logging.getLogger("ABC").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -91,6 +95,13 @@ def main() -> None:
     rng = np.random.default_rng(0)
     spread = data[study.labels].to_numpy().std(axis=0)[:, None] * np.abs(coef[1:]) / out.std(axis=0)
     weakest = [study.labels[i] for i in np.argsort(spread.max(axis=1))[:args.fix]]
+    weakest += [label for label in args.hold.split(",") if label]
+    ties = [[label for label in group.split(",") if label] for group in args.tie]
+    tied = [label for group in ties for label in group]
+    followers = [label for group in ties for label in group[1:]]
+    for label in weakest + tied:
+        if label not in study.labels:
+            parser.error(f"unknown parameter {label!r} (expected one of {', '.join(study.labels)})")
     held = {label: _middle(p.prior) for label, p in zip(study.labels, study.parameters, strict=True)
             if label in weakest}
 
@@ -98,6 +109,7 @@ def main() -> None:
         drawn = {k: float(p.prior.ppf(rng.uniform())) for k, p in
                  zip(study.labels, study.parameters, strict=True) if k in held} if args.draw else held
         values = {**drawn, **{k: float(np.exp(v)) if k in logs else float(v) for k, v in parameter.items()}}
+        values.update({k: values[group[0]] for group in ties for k in group[1:]})
         x = [1.0] + [values[k] for k in study.labels]
         return dict(zip(names, (np.asarray(x) @ coef + rng.normal(0.0, noise)).tolist(), strict=True))
 
@@ -108,14 +120,15 @@ def main() -> None:
     else:
         kernel = pyabc.MultivariateNormalTransition()
     population = args.population or spec.method.population
+    generations = args.generations or spec.method.generations
     r2 = 1 - ((out - fitted) ** 2).sum(axis=0) / ((out - out.mean(axis=0)) ** 2).sum(axis=0)
     fits = ", ".join(f"{n} {v:.2f}" for n, v in zip(names, r2, strict=True))
     print(f"surrogate: {len(data)} particles, R^2 {fits}")
     print(f"kernel {args.kernel}, log scale {'on' if args.log else 'off'}, population {population}, "
-          f"{spec.method.generations} generations, {len(study.labels) - len(held)} parameters"
+          f"{generations} generations, {len(study.labels) - len(held) - len(followers)} parameters"
           + (f" ({'drawn from the prior' if args.draw else 'held'}: {', '.join(held)})" if held else ""))
     prior = log_prior(study) if args.log else prior_distribution(study)
-    prior = pyabc.Distribution(**{k: prior[k] for k in study.labels if k not in held})
+    prior = pyabc.Distribution(**{k: prior[k] for k in study.labels if k not in held and k not in followers})
     with tempfile.TemporaryDirectory() as work:
         for seed in range(args.seeds):
             np.random.seed(seed)
@@ -123,7 +136,7 @@ def main() -> None:
                                ScaledDistance(sd), population_size=population, transitions=kernel,
                                eps=pyabc.MedianEpsilon(np.inf), sampler=pyabc.sampler.SingleCoreSampler())
             history = abc.new(f"sqlite:///{work}/seed{seed}.db", observed)
-            history = abc.run(max_nr_populations=spec.method.generations)
+            history = abc.run(max_nr_populations=generations)
             pops = history.get_all_populations().set_index("t")
             cells = []
             for t in range(history.max_t + 1):

@@ -345,10 +345,12 @@ def calibrated_yaml(study: Study, alias: str, values: Mapping[str, float],
     data = scenario.resolved()
     marks: dict[str, str] = {}
     for label, p in zip(study.labels, study.parameters, strict=True):
-        if alias in (p.scenarios or study.scenarios):
+        if alias not in (p.scenarios or study.scenarios):
+            continue
+        for key in p.keys:
             mark = f"CALIBRATED{len(marks)}"
-            value = lookup(data, p.key)
-            parent, _, last = p.key.rpartition(".")
+            value = lookup(data, key)
+            parent, _, last = key.rpartition(".")
             node = lookup(data, parent) if parent else data
             if isinstance(node, list):
                 node[int(last)] = mark

@@ -110,7 +110,21 @@ class Parameter(Frozen):
     key: Annotated[str, Strict(), Field(min_length=1)]
     prior: Prior
     scenarios: tuple[Alias, ...] | None = None      # default: every scenario of the study
+    also: tuple[Annotated[str, Strict(), Field(min_length=1)], ...] = ()   # keys set to the same value
     note: Text = ""                                  # why this range: source or argument
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Parameter:
+        for j, key in enumerate(self.also):
+            if key in self.keys[:j + 1]:
+                raise bad(f"also.{j}", f"{key} is listed twice (expected keys other than key "
+                          "and each other)")
+        return self
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every key this parameter sets: ``key``, then ``also``."""
+        return (self.key, *self.also)
 
 
 class Target(Frozen):
@@ -187,7 +201,8 @@ class StudyFile(Frozen):
 
     @model_validator(mode="after")
     def _known_aliases(self) -> StudyFile:
-        keys = [(p.key, tuple(p.scenarios or self.scenarios)) for p in self.parameters]
+        keys = [(key, tuple(p.scenarios or self.scenarios)) for p in self.parameters for key in p.keys]
+        where = [i for i, p in enumerate(self.parameters) for _ in p.keys]
         for i, p in enumerate(self.parameters):
             for alias in p.scenarios or ():
                 if alias not in self.scenarios:
@@ -197,7 +212,7 @@ class StudyFile(Frozen):
             for key2, aliases2 in keys[:i]:
                 both = ", ".join(sorted(set(aliases) & set(aliases2)))
                 if key == key2 and both:
-                    raise bad(f"parameters.{i}.key", f"{key} is already a parameter of {both} "
+                    raise bad(f"parameters.{where[i]}.key", f"{key} is already a parameter of {both} "
                               "(expected each key once per scenario)")
         return self
 
@@ -260,6 +275,9 @@ class Study:
     def to_yaml(self) -> str:
         """The file with every default filled in, and the name of each scenario it loaded."""
         data = self.spec.model_dump(mode="json", exclude_none=True)
+        for parameter in data["parameters"]:
+            if not parameter["also"]:
+                del parameter["also"]
         data["loaded"] = {alias: s.name for alias, s in self.scenarios.items()}
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
@@ -269,7 +287,8 @@ class Study:
         overrides: dict[str, dict[str, Any]] = {alias: {} for alias in self.scenarios}
         for p, value in zip(self.parameters, point, strict=True):
             for alias in p.scenarios or self.scenarios:
-                overrides[alias][p.key] = _typed(self.scenarios[alias], p.key, float(value))
+                for key in p.keys:
+                    overrides[alias][key] = _typed(self.scenarios[alias], key, float(value))
         return {alias: (s.with_overrides(overrides[alias], self.source) if overrides[alias] else s)
                 for alias, s in self.scenarios.items()}
 
@@ -334,16 +353,18 @@ def _check_against_scenarios(study: Study) -> None:
     valid scenarios; KPIs that the scenarios report."""
     spec, source = study.spec, study.source
     for i, p in enumerate(spec.parameters):
-        for alias in p.scenarios or spec.scenarios:
-            try:
-                value = lookup(study.scenarios[alias].resolved(), p.key)
-            except KeyError:
-                raise ScenarioError(source, f"parameters.{i}.key", f"{p.key} is not a key of "
-                                    f"scenario {alias} (expected a dotted key of a number, "
-                                    "see govsim check)") from None
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ScenarioError(source, f"parameters.{i}.key", f"{p.key} is {value!r} in scenario "
-                                    f"{alias} (expected a key whose value is a number)")
+        wheres = [f"parameters.{i}.key"] + [f"parameters.{i}.also.{j}" for j in range(len(p.also))]
+        for where, key in zip(wheres, p.keys, strict=True):
+            for alias in p.scenarios or spec.scenarios:
+                try:
+                    value = lookup(study.scenarios[alias].resolved(), key)
+                except KeyError:
+                    raise ScenarioError(source, where, f"{key} is not a key of "
+                                        f"scenario {alias} (expected a dotted key of a number, "
+                                        "see govsim check)") from None
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ScenarioError(source, where, f"{key} is {value!r} in scenario "
+                                        f"{alias} (expected a key whose value is a number)")
     for i, p in enumerate(spec.parameters):          # every key exists: now each prior's ends
         low, high = p.prior.bounds()
         for end, value in (("low", low), ("high", high)):

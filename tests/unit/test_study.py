@@ -11,6 +11,7 @@ import yaml
 from kit import SCENARIOS
 from kit import write_study as write
 
+from sim.calibrate import calibrated_yaml
 from sim.cli import main
 from sim.config import ScenarioError
 from sim.study import CalibrationFile, LogUniformPrior, NormalPrior, load_study
@@ -44,6 +45,22 @@ def test_a_point_sets_each_key_in_its_own_scenarios(tmp_path):
     assert isinstance(study.spec, CalibrationFile)
 
 
+def test_a_parameter_with_also_sets_each_of_its_keys_to_one_value(tmp_path):
+    spec = calibration()
+    spec["parameters"][2] = {"key": "levels.street.staff", "also": ["levels.community.staff"],
+                             "prior": {"dist": "uniform", "low": 2, "high": 12}, "scenarios": ["after"]}
+    study = load_study(write(tmp_path, spec))
+    at = study.scenarios_at([0.3, 4.0, 6.6])
+    assert at["after"].levels.street.staff == at["after"].levels.community.staff == 7
+    assert at["before"].levels.street.staff == study.scenarios["before"].levels.street.staff
+    assert "also" not in yaml.safe_load(study.to_yaml())["parameters"][0]     # the default is not printed
+    values = dict(zip(study.labels, [0.3, 4.0, 6.6], strict=True))
+    notes = dict.fromkeys(study.labels, "median")
+    text = calibrated_yaml(study, "after", values, notes, "demo.yaml")
+    assert [line.split("#")[0].strip() for line in text.splitlines() if "# calibrated" in line] == [
+        "staff: 7", "staff: 7", "intercept: 4.0"]        # community, street, then satisfaction: file order
+
+
 @pytest.mark.parametrize(("change", "where", "phrase"), [
     ({"name": "Bad Name"}, "name", "not allowed"),
     ({"scenarios": {"before": "nowhere.yaml"}}, "scenarios.before", "no such file"),
@@ -63,6 +80,16 @@ def test_a_point_sets_each_key_in_its_own_scenarios(tmp_path):
     ({"parameters": [{"key": "satisfaction.intercept", "prior": {"dist": "uniform", "low": 0, "high": 1}},
                      {"key": "satisfaction.intercept", "prior": {"dist": "uniform", "low": 0, "high": 2},
                       "scenarios": ["after"]}]}, "parameters.1.key", "already a parameter of after"),
+    ({"parameters": [{"key": "satisfaction.intercept", "also": ["levels.street.nope"],
+                      "prior": {"dist": "uniform", "low": 0, "high": 1}}]},
+     "parameters.0.also.0", "levels.street.nope is not a key of scenario"),
+    ({"parameters": [{"key": "levels.street.staff", "also": ["levels.street.staff"],
+                      "prior": {"dist": "uniform", "low": 2, "high": 4}}]},
+     "parameters.0.also.0", "listed twice"),
+    ({"parameters": [{"key": "satisfaction.intercept", "prior": {"dist": "uniform", "low": 0, "high": 1}},
+                     {"key": "levels.street.staff", "also": ["satisfaction.intercept"],
+                      "prior": {"dist": "uniform", "low": 2, "high": 4}}]},
+     "parameters.1.key", "already a parameter of after, before"),
     ({"targets": [{"scenario": "before", "kpi": "resolved_pct", "value": 0.5, "sd": 0.1, "source": "x"}]},
      "targets.0.kpi", "is not a KPI"),
     ({"targets": [{"scenario": "during", "kpi": "resolved_share", "value": 0.5, "sd": 0.1, "source": "x"}]},

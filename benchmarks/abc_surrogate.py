@@ -35,7 +35,8 @@ import pandas as pd
 import pyabc
 
 from sim.calibrate import ScaledDistance, effective_sample_size, prior_distribution, stat_names
-from sim.study import Study, _middle, load_study
+from sim.priors import middle
+from sim.study import Study, load_study
 
 
 def accepted(history: Any) -> pd.DataFrame:
@@ -102,7 +103,7 @@ def main() -> None:
     for label in weakest + tied:
         if label not in study.labels:
             parser.error(f"unknown parameter {label!r} (expected one of {', '.join(study.labels)})")
-    held = {label: _middle(p.prior) for label, p in zip(study.labels, study.parameters, strict=True)
+    held = {label: middle(p.prior) for label, p in zip(study.labels, study.parameters, strict=True)
             if label in weakest}
 
     def surrogate(parameter: Any) -> dict[str, float]:

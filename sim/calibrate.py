@@ -32,7 +32,8 @@ from sim.config import ScenarioError
 from sim.district import scaled
 from sim.executors import Executor, dask_client
 from sim.experiment import git_commit, versions
-from sim.study import CalibrationFile, NormalPrior, Study, evaluate, lookup
+from sim.priors import NormalPrior
+from sim.study import CalibrationFile, Study, evaluate, lookup
 
 HISTORY = "history.db"
 FINGERPRINT = "calibration.json"

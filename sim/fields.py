@@ -172,7 +172,7 @@ DIST_CLASSES: dict[str, type[Frozen]] = {
 }
 DIST_NAMES = tuple(DIST_CLASSES)
 PRIOR_NAMES = ("uniform", "loguniform", "normal")
-"""The priors of calibration and sensitivity files (sim/study.py)."""
+"""The priors of calibration and sensitivity files (sim/priors.py)."""
 
 
 def expo(mean: float) -> Exponential:

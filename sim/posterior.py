@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from sim import atomic
-from sim.study import Study, describe_prior
+from sim.priors import describe_prior
+from sim.study import Study
 
 if TYPE_CHECKING:
     from sim.calibrate import Calibration

@@ -34,9 +34,9 @@ from sim import atomic, outdir
 from sim.config import ScenarioError
 from sim.executors import Executor
 from sim.experiment import git_commit, versions
+from sim.priors import Prior
 from sim.study import (
     Output,
-    Prior,
     SensitivityFile,
     SensitivityMethod,
     Study,

@@ -12,19 +12,16 @@ modules and run those scenarios through the experiment layer.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
-import numpy as np
 import pandas as pd
 import yaml
 from pydantic import Field, Strict, ValidationError, model_validator
 
 from sim.config import (
-    PRIOR_NAMES,
     AtLeastOne,
     AtLeastZero,
     Frozen,
@@ -40,69 +37,10 @@ from sim.config import (
 from sim.executors import Executor, ordered
 from sim.experiment import progress_bar, simulate_kpis
 from sim.metrics import kpi_names
+from sim.priors import Prior, middle
 
 Alias = Annotated[str, Strict(), Field(pattern=r"^[a-z0-9_-]+$")]
 Name = Annotated[str, Strict(), Field(pattern=r"^[a-z0-9-]+$")]
-
-
-# --------------------------------------------------------------------------- priors
-class RangedPrior(Frozen):
-    """A prior on [low, high]: every scenario key it sets has a range."""
-
-    low: Number
-    high: Number
-
-    @model_validator(mode="after")
-    def _ordered(self) -> RangedPrior:
-        if not self.low < self.high:
-            raise bad("high", f"{self.high} is not above low {self.low} (expected low < high)")
-        return self
-
-    def bounds(self) -> tuple[float, float]:
-        return self.low, self.high
-
-
-class UniformPrior(RangedPrior):
-    dist: Literal["uniform"]
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        """The prior's quantiles at ``u`` in [0, 1]: maps a unit-cube design onto the prior."""
-        return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
-
-
-class LogUniformPrior(RangedPrior):
-    dist: Literal["loguniform"]
-    low: PositiveFloat
-    high: PositiveFloat
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        a, b = math.log(self.low), math.log(self.high)
-        return np.exp(a + (b - a) * np.asarray(u, dtype=float))
-
-
-class NormalPrior(RangedPrior):
-    """A normal prior, truncated to [low, high] (both required: a scenario key has a range)."""
-
-    dist: Literal["normal"]
-    mean: Number
-    sd: PositiveFloat
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        from scipy.stats import truncnorm
-
-        a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
-        return np.asarray(truncnorm.ppf(np.asarray(u, dtype=float), a, b, loc=self.mean, scale=self.sd))
-
-
-Prior = Annotated[UniformPrior | LogUniformPrior | NormalPrior, Field(discriminator="dist")]
-PRIORS = dict(zip(PRIOR_NAMES, (UniformPrior, LogUniformPrior, NormalPrior)))
-
-
-def describe_prior(prior: UniformPrior | LogUniformPrior | NormalPrior) -> str:
-    """``uniform(0.1, 0.9)``: the prior in a table cell."""
-    if isinstance(prior, NormalPrior):
-        return f"normal({prior.mean:g}, {prior.sd:g}) on [{prior.low:g}, {prior.high:g}]"
-    return f"{prior.dist}({prior.low:g}, {prior.high:g})"
 
 
 # --------------------------------------------------------------------------- the file
@@ -368,7 +306,7 @@ def _check_against_scenarios(study: Study) -> None:
     for i, p in enumerate(spec.parameters):          # every key exists: now each prior's ends
         low, high = p.prior.bounds()
         for end, value in (("low", low), ("high", high)):
-            point = [value if j == i else _middle(q.prior) for j, q in enumerate(spec.parameters)]
+            point = [value if j == i else middle(q.prior) for j, q in enumerate(spec.parameters)]
             try:
                 study.scenarios_at(point)
             except ScenarioError as exc:
@@ -384,9 +322,6 @@ def _check_against_scenarios(study: Study) -> None:
                 raise ScenarioError(source, where, f"{kpi!r} is not a KPI of scenario {alias} "
                                     "(expected a column of kpis.csv, see docs/model.md)")
 
-
-def _middle(prior: UniformPrior | LogUniformPrior | NormalPrior) -> float:
-    return float(prior.ppf(np.array(0.5)))
 
 
 # --------------------------------------------------------------------------- running points

@@ -12,8 +12,9 @@ from kit import ROOT
 from SALib.test_functions import Ishigami
 
 from sim.config import ScenarioError
+from sim.priors import LogUniformPrior, UniformPrior
 from sim.sensitivity import check_method, make_design, screen
-from sim.study import LogUniformPrior, SensitivityMethod, UniformPrior
+from sim.study import SensitivityMethod
 
 PI = np.pi
 NAMES = ["x1", "x2", "x3"]

@@ -14,7 +14,8 @@ from kit import write_study as write
 from sim.calibrate import calibrated_yaml
 from sim.cli import main
 from sim.config import ScenarioError
-from sim.study import CalibrationFile, LogUniformPrior, NormalPrior, load_study
+from sim.priors import LogUniformPrior, NormalPrior
+from sim.study import CalibrationFile, load_study
 
 
 def calibration(**changes: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "sim"))
@@ -36,10 +37,31 @@ def ext_modules() -> list:
     digests = {name: hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
                for name, path in zip(COMPILED, paths)}
     (ROOT / "sim" / SOURCES_FILE).write_text(json.dumps(digests, indent=1) + "\n", encoding="utf-8")
-    extensions = mypycify(paths, opt_level="3")
-    for extension in extensions:
-        extension.optional = True         # a failed C build installs the Python engine instead
-    return extensions
+    return mypycify(paths, opt_level="3")
 
 
-setup(ext_modules=ext_modules())
+class AllOrNothing(build_ext):
+    """Build every extension or none. mypyc makes one shared library with the compiled code
+    and a small shim per module that loads it; a shim built beside a library that failed to
+    build would load the library of an earlier install, old code under new digests. So when
+    any extension fails, every extension of the engine is removed (this build's and earlier
+    ones) and the package installs as Python."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as error:  # noqa: BLE001  (a compiler's or setuptools' error: fall back)
+            print(f"govsim: compiling the engine failed ({error}); installing the pure-Python engine",
+                  file=sys.stderr)
+            self._remove_all()
+
+    def _remove_all(self) -> None:
+        outputs = [Path(self.get_ext_fullpath(ext.name)) for ext in self.extensions]
+        if self.inplace or getattr(self, "editable_mode", False):
+            outputs += [ROOT / Path(self.get_ext_filename(ext.name)) for ext in self.extensions]
+        for path in outputs:
+            path.unlink(missing_ok=True)
+        (ROOT / "sim" / SOURCES_FILE).unlink(missing_ok=True)
+
+
+setup(ext_modules=ext_modules(), cmdclass={"build_ext": AllOrNothing})

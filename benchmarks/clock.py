@@ -16,10 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import simpy
+from typing import Any
 
 
 def peak_rss_mib() -> float:
@@ -53,15 +50,15 @@ def emit(result: dict[str, Any], notes: Iterable[str] = ()) -> None:
 
 
 @contextmanager
-def around_event_loop(after: Callable[[simpy.Environment, float], None]) -> Iterator[None]:
-    """Call ``after(env, cpu_seconds)`` when each replication's event loop returns, while the
+def around_event_loop(after: Callable[[Any, float], None]) -> Iterator[None]:
+    """Call ``after(clock, cpu_seconds)`` when each replication's event loop returns, while the
     world that ran it is still whole (its queues, complaints and records alive): the only way
     to time the event loop alone, or look at memory at its end, without touching the model.
     The loop is ``sim.engine.Clock.run``, which calls the hooks of ``sim.engine.AFTER_RUN``."""
     from sim import engine  # here, so that the Ciw child does not pay for it
 
     def hook(clock: Any) -> None:
-        after(clock.env, clock.loop_seconds)
+        after(clock, clock.loop_seconds)
 
     engine.AFTER_RUN.append(hook)
     try:
@@ -70,7 +67,7 @@ def around_event_loop(after: Callable[[simpy.Environment, float], None]) -> Iter
         engine.AFTER_RUN.remove(hook)
 
 
-def events_processed(env: simpy.Environment) -> int:
-    """Events the environment has processed: every event scheduled (SimPy numbers each one)
-    less those still waiting in its queue."""
-    return next(env._eid) - len(env._queue)
+def events_processed(clock: Any) -> int:
+    """Events a replication's clock (``sim.engine.Clock``) has processed: every event
+    scheduled (each gets an id) less those still waiting, its steps and SimPy's events."""
+    return int(clock.processed())

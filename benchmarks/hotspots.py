@@ -39,7 +39,7 @@ def plain_run(scenario: Scenario) -> dict[str, Any]:
     """One replication without the profiler: event-loop CPU seconds and events processed."""
     loops: list[tuple[float, int]] = []
     started = time.process_time()
-    with around_event_loop(lambda env, cpu: loops.append((cpu, events_processed(env)))):
+    with around_event_loop(lambda clock, cpu: loops.append((cpu, events_processed(clock)))):
         rep = simulate(scenario, 0)
     loop_cpu, events = sum(c for c, _ in loops), sum(e for _, e in loops)
     return {"complaints": len(rep.complaints), "events": events, "loop_cpu_s": round(loop_cpu, 3),

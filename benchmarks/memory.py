@@ -47,7 +47,7 @@ def main() -> None:
     scenario = load_scenario(args.scenario, args.overrides or None)
     at_loop_end: list[tuple[tracemalloc.Snapshot, int]] = []
     tracemalloc.start()
-    with around_event_loop(lambda env, cpu: at_loop_end.append(
+    with around_event_loop(lambda clock, cpu: at_loop_end.append(
             (tracemalloc.take_snapshot(), tracemalloc.get_traced_memory()[0]))):
         rep = simulate(scenario, 0)
     tables, peak = tracemalloc.get_traced_memory()

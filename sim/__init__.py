@@ -12,6 +12,7 @@ without loading pandas.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from sim import native as _native
@@ -20,6 +21,12 @@ __version__ = "0.1.0"
 """The package version: pyproject.toml reads it from here."""
 
 _native.install()       # the compiled engine, or its Python source (sim/native.py)
+
+# One BLAS thread, unless the user set it: govsim multiplies no matrices, and OpenBLAS's idle
+# worker threads spin on the other cores for about half a CPU second a process (a third of
+# a small run, and the core a second ``--jobs`` worker needs). It takes effect only when
+# numpy is first imported after this (docs/performance.md).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 _WHERE = {"Attribution": "sim.attribution", "attribute": "sim.attribution",
           "Comparison": "sim.comparison", "compare": "sim.comparison", "Scenario": "sim.config",

@@ -29,6 +29,7 @@ from enum import IntEnum
 from typing import Any, Final
 
 import numpy as np
+from librt.vecs import vec
 
 from sim.config import LEVELS, Distribution, Scenario, Uniform
 from sim.distributions import Draw, vector_draw
@@ -93,44 +94,53 @@ WINDOW: Final = 8            # hold the latest 1/WINDOW of the run's complaints 
 assert BLOCK == 1 << BLOCK_BITS and MASK == BLOCK - 1 and len(LEVELS) == N_LEVELS
 
 
+def held(values: np.ndarray) -> vec[float]:
+    """A block's values as a typed array of C doubles (copied through the buffer protocol):
+    compiled, reading one is an index into it, not a numpy call."""
+    return vec[float](np.ascontiguousarray(values, dtype=np.float64))
+
+
+GONE: Final = vec[float]()
+"""A block that has left the window (or was never drawn): no values."""
+
+
 class Stream:
     """One (purpose, level, k) stream, drawn block by block: ``blocks[b]`` holds complaints
-    ``b * BLOCK`` to ``(b + 1) * BLOCK - 1``, or None once it has left the window."""
+    ``b * BLOCK`` to ``(b + 1) * BLOCK - 1``, or nothing (``GONE``) once it has left the
+    window."""
 
     __slots__ = ("blocks", "_maker", "_rng", "_states", "_keep", "_revived", "redrawn", "_spare")
 
     def __init__(self, maker: Draw, rng: np.random.Generator, keep: int,
                  spare: np.random.Generator) -> None:
-        self.blocks: list[np.ndarray | None] = []
+        self.blocks: list[vec[float]] = []
         self._maker, self._rng, self._keep = maker, rng, keep
         self._states: list[Mapping[str, Any]] = []      # the generator's state at each block's start
         self._revived: list[int] = []                    # old blocks drawn again, dropped at the next new one
         self.redrawn = 0
         self._spare = spare      # draws old blocks again, shared: its state is set each time
 
-    def block(self, b: int) -> np.ndarray:
+    def block(self, b: int) -> vec[float]:
         """Block ``b``'s values: drawn now (with every block before it not drawn yet), or
         drawn again from its saved state."""
         blocks = self.blocks
         if b < len(blocks):
             rng = self._spare
             rng.bit_generator.state = self._states[b]
-            values = blocks[b] = self._maker(rng, BLOCK)
+            values = blocks[b] = held(self._maker(rng, BLOCK))
             self._revived.append(b)
             self.redrawn += 1
             return values
         while len(blocks) <= b:
             self._states.append(self._rng.bit_generator.state)
-            blocks.append(self._maker(self._rng, BLOCK))
+            blocks.append(held(self._maker(self._rng, BLOCK)))
             old = len(blocks) - 1 - self._keep
             if old >= 0:
-                blocks[old] = None
+                blocks[old] = GONE
             for r in self._revived:                    # older than the window when revived
-                blocks[r] = None
+                blocks[r] = GONE
             self._revived.clear()
-        latest = blocks[b]
-        assert latest is not None
-        return latest
+        return blocks[b]
 
 
 class ComplaintDraws:
@@ -152,13 +162,12 @@ class ComplaintDraws:
         if k >= len(streams):
             self._extend(purpose, level, k)
         stream = streams[k]
-        try:
-            values = stream.blocks[i >> BLOCK_BITS]
-        except IndexError:                      # a block not drawn yet
-            values = None
-        if values is None:
-            values = stream.block(i >> BLOCK_BITS)
-        return values.item(i & MASK)
+        b = i >> BLOCK_BITS
+        blocks = stream.blocks
+        values = blocks[b] if b < len(blocks) else GONE
+        if len(values) == 0:                    # not drawn yet, or no longer held
+            values = stream.block(b)
+        return values[i & MASK]
 
     def _extend(self, purpose: int, level: int, k: int) -> None:
         """Open the streams of (purpose, level) up to index ``k``, each from its own seed."""

@@ -1,18 +1,20 @@
-"""The event loop of a replication: the model's own steps on SimPy's queue.
+"""The event loop of a replication: the model's own steps beside SimPy's queue, in SimPy's order.
 
 A complaint's life is a chain of steps: an office's staff member finishes a piece of work, a
 fix's lead time ends, a problem arrives at the next office. Each is a small ``Step`` object
-scheduled on the SimPy environment's own queue, in SimPy's own order (time, priority, event
-id from the environment's counter), so the model's steps and any SimPy process a researcher
-adds to ``world.env`` interleave exactly as if every step were a ``simpy.Timeout`` with a
-callback. ``Clock.run`` pops that queue as ``Environment.run(until=...)`` would, calls a
-step's ``fire()`` directly and hands every other event to its callbacks as SimPy does.
+that the clock keeps in a heap of its own, keyed as SimPy keys a timeout (time, normal
+priority, event id from the environment's own counter, which the clock shares), so the
+model's steps and any SimPy process a researcher adds to ``world.env`` interleave exactly as
+if every step were a ``simpy.Timeout`` with a callback on SimPy's one queue. ``Clock.run``
+takes whichever of the two heads comes first, calls a step's ``fire()`` directly and hands
+every other event to its callbacks as ``Environment.run(until=...)`` does.
 
-What this saves over a ``Timeout`` per step is SimPy's per-event Python: the event object,
-its callback list, the value tuple, ``Environment.step``. With the hot modules compiled
-(mypyc, see docs/performance.md) the loop and every step are C; uncompiled, the same source
-runs as plain Python and gives the same tables.
-"""
+What this saves over a ``Timeout`` per step is SimPy's per-event Python (the event object,
+its callback list, the value tuple, ``Environment.step``) and its heap of Python tuples,
+compared item by item by Python: the clock's heap is typed arrays (``librt.vecs``) of C
+doubles and integers. With the hot modules compiled (mypyc, see docs/performance.md) the
+loop and every step are C; uncompiled, the same source runs as plain Python and gives the
+same tables."""
 
 from __future__ import annotations
 
@@ -20,11 +22,12 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from heapq import heappop, heappush
+from heapq import heappop
 from typing import Final
 
 import simpy
-from mypy_extensions import mypyc_attr
+from librt.vecs import append, pop, vec
+from mypy_extensions import i64, mypyc_attr
 from simpy.events import NORMAL as SIMPY_NORMAL
 from simpy.events import URGENT
 
@@ -46,22 +49,115 @@ class Step:
         raise NotImplementedError
 
 
+class Ids:
+    """The event ids of one environment, shared by SimPy and the clock: ``env._eid`` is
+    replaced by this, so an id SimPy gives a timeout and an id the clock gives a step come
+    from one counter, and together they order events exactly as SimPy's one queue would."""
+
+    def __init__(self, start: i64) -> None:
+        self.next_id: i64 = start
+
+    def __iter__(self) -> Ids:
+        return self
+
+    def __next__(self) -> object:         # object: mypyc's iterator slot returns a Python object
+        n = self.next_id
+        self.next_id = n + 1
+        return int(n)
+
+
 class Clock:
-    """The replication's time and queue: SimPy's environment, read and written directly.
+    """The replication's time and queue, on a SimPy environment.
 
     ``now`` is the current day (the same as ``env.now``); ``at(delay, step)`` schedules a step
-    ``delay`` days from now as ``env.schedule`` would schedule a timeout."""
+    ``delay`` days from now as ``env.schedule`` would schedule a timeout: the same time,
+    SimPy's normal priority and the next id of the environment's counter. The steps wait in
+    the clock's own heap, of typed arrays (time, id, step) compared as C numbers; SimPy's
+    events (a researcher's process, the stop at ``until``) in SimPy's. ``run`` takes the
+    earlier head of the two by SimPy's (time, priority, id), so the order of everything is
+    that of one SimPy queue."""
 
     def __init__(self, env: simpy.Environment) -> None:
         self.env = env
         self.now: float = float(env.now)
-        self._queue: list[tuple[float, int, int, object]] = env._queue  # type: ignore[assignment]
-        self._eid: Iterator[int] = env._eid
+        self.ids = Ids(next(env._eid))
+        env._eid = self.ids                 # type: ignore[assignment]
+        # A binary heap by (time, id) in typed arrays, so that sifting moves C numbers only;
+        # each entry's step waits in a slot of ``_steps`` (freed slots are reused).
+        self._times: vec[float] = vec[float]()
+        self._order: vec[i64] = vec[i64]()
+        self._slots: vec[i64] = vec[i64]()
+        self._steps: list[Step | None] = []
+        self._free: vec[i64] = vec[i64]()
         self.loop_seconds = 0.0             # CPU seconds of the last ``run``
 
     def at(self, delay: float, step: Step) -> None:
         """Schedule ``step`` at ``now + delay`` (with SimPy's normal priority)."""
-        heappush(self._queue, (self.now + delay, NORMAL, next(self._eid), step))
+        ids = self.ids
+        eid = ids.next_id
+        ids.next_id = eid + 1
+        self._push(self.now + delay, eid, step)
+
+    def pending(self) -> int:
+        """Events scheduled and not processed yet: the clock's steps and SimPy's events."""
+        return len(self._times) + len(self.env._queue)
+
+    def processed(self) -> int:
+        """Events processed so far (every event scheduled gets an id): for the benchmarks."""
+        return int(self.ids.next_id) - self.pending()
+
+    def _push(self, when: float, eid: i64, step: Step) -> None:
+        if len(self._free) > 0:
+            self._free, slot = pop(self._free)
+            self._steps[slot] = step
+        else:
+            slot = len(self._steps)
+            self._steps.append(step)
+        times, order, slots = self._times, self._order, self._slots
+        i: i64 = len(times)
+        times = append(times, when)
+        order = append(order, eid)
+        slots = append(slots, slot)
+        while i > 0:                        # sift up (heapq's _siftdown)
+            parent = (i - 1) >> 1
+            t = times[parent]
+            if t < when or (t == when and order[parent] < eid):
+                break
+            times[i], order[i], slots[i] = t, order[parent], slots[parent]
+            i = parent
+        times[i], order[i], slots[i] = when, eid, slot
+        self._times, self._order, self._slots = times, order, slots
+
+    def _pop(self) -> Step:
+        """Take the earliest step off the heap (there is one)."""
+        times, order, slots = self._times, self._order, self._slots
+        first = slots[0]
+        times, when = pop(times)
+        order, eid = pop(order)
+        slots, slot = pop(slots)
+        n: i64 = len(times)
+        if n > 0:                           # the last entry sifts down from the root
+            i: i64 = 0
+            child: i64 = 1
+            while child < n:
+                t = times[child]
+                right = child + 1
+                if right < n:
+                    r = times[right]
+                    if r < t or (r == t and order[right] < order[child]):
+                        child, t = right, r
+                if when < t or (when == t and eid < order[child]):
+                    break
+                times[i], order[i], slots[i] = t, order[child], slots[child]
+                i = child
+                child = 2 * i + 1
+            times[i], order[i], slots[i] = when, eid, slot
+        self._times, self._order, self._slots = times, order, slots
+        step = self._steps[first]
+        self._steps[first] = None
+        self._free = append(self._free, first)
+        assert step is not None
+        return step
 
     def run(self, until: float) -> None:
         """Process every event before day ``until``, as ``env.run(until=until)`` does: the
@@ -82,18 +178,33 @@ class Clock:
                 hook(self)
 
     def _loop(self, stop: simpy.Event) -> None:
-        env, queue = self.env, self._queue
-        while queue:
-            when, _, _, event = heappop(queue)
+        env = self.env
+        queue: list[tuple[float, int, int, object]] = env._queue  # type: ignore[assignment]
+        while True:
+            steps = len(self._times) > 0
+            if queue:                       # SimPy's head first if it comes first
+                when, priority, eid, event = queue[0]
+                if (not steps or when < self._times[0] or (when == self._times[0] and (
+                        priority < NORMAL or (priority == NORMAL and eid < self._order[0])))):
+                    heappop(queue)
+                    self.now = when
+                    env._now = when
+                    if event is stop:
+                        return
+                    _process(event)
+                    continue
+            elif not steps:
+                raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
+            when = self._times[0]
+            step = self._pop()
             self.now = when
             env._now = when
-            if isinstance(event, Step):
-                event.fire()
-            elif event is stop:
-                return
-            else:
-                _process(event)
-        raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
+            step.fire()
+
+    def clear(self) -> None:
+        """Drop every step still queued (a finished replication's)."""
+        self._times, self._order, self._slots, self._free = vec[float](), vec[i64](), vec[i64](), vec[i64]()
+        self._steps = []
 
 
 def _process(event: object) -> None:

@@ -130,13 +130,15 @@ class World:
         return records
 
     def _let_go(self) -> None:
-        """Drop the queued work (it points at complaints that point at their units), so
-        that a finished world holds little beyond its records."""
-        for row in self.units:
-            for unit in row:
-                unit.clear()
+        """Drop the complaints (now in the records) and all that points at them: the world is a
+        cycle (its parts call back into it) and would hold them until a full collection."""
+        for unit in (unit for row in self.units for unit in row):
+            unit.clear()
         if self.group is not None:
             self.group.agenda.clear()
+        self.clock.clear()
+        self.residents.clear()
+        self.complaints = []
 
     def report(self, grid: int, needs: int, unclear: bool = False, department: int = 0,
                category: int = 0, patience: float = float("inf")) -> Complaint:
@@ -218,8 +220,7 @@ class World:
         c.state, c.outcome, c.closed_day, c.at = CLOSED, outcome, self.clock.now, unit
         if self.events is not None:
             activity = Activity.RESOLVE if outcome == RESOLVED else Activity.ABANDON
-            if self.events is not None:
-                self._log(c, activity, unit.level.index, unit.index)
+            self._log(c, activity, unit.level.index, unit.index)
 
     # ------------------------------------------------------------------ units
     def _visit(self, c: Complaint, unit: Unit) -> None:
@@ -334,8 +335,7 @@ class World:
         c.lead += min(lead, horizon - now)
         end, level = now + lead, unit.level.index
         if end < horizon and routing.fix_holds(self.rules.fixes[level], self.draws.visit(level, k, c.id)):
-            # A fix that holds ends it at ``end``, and until then the resident only calls (which
-            # reads ``closed_day``): no event; it stays LEAD, outcome set, the horizon closes it.
+            # it holds: no event; it stays LEAD with its outcome and day set (closure_booked)
             c.outcome, c.closed_day = RESOLVED, end
             if self.events is not None:
                 self._log(c, Activity.RESOLVE, level, unit.index, day=end)

@@ -67,6 +67,10 @@ class Residents:
             calls.popleft()
         self._wake()
 
+    def clear(self) -> None:
+        """Forget the calls still due (a finished replication's)."""
+        self._calls.clear()
+
     def reopen(self, c: Complaint) -> None:
         """A closure that did not fix the problem: the resident finds out and reports it
         again after ``reopen_after_days`` (their own draw for this reopen)."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from sim.config import LEVELS, Scenario
+from sim.units import FLOAT_FIELDS, INT_FIELDS, columns
 
 if TYPE_CHECKING:
     from sim.model import World
@@ -61,19 +61,19 @@ class ReplicationRecords:
     @classmethod
     def from_world(cls, world: World) -> ReplicationRecords:
         s, cs, d, facts = world.scenario, world.complaints, world.district, world.intake
-        n = len(cs)
-        ids = np.fromiter(map(attrgetter("id"), cs), np.int64, n)
+        ints, floats = columns(cs)           # compiled: one pass over the complaints
+        field = {**{name: np.asarray(v) for name, v in zip(INT_FIELDS, ints)},
+                 **{name: np.asarray(v) for name, v in zip(FLOAT_FIELDS, floats)}}
+        ids, grid = field["id"], field["grid"]
+        outcome = field["outcome"].astype(np.int8)
 
         def column(attribute: str, dtype: Any) -> np.ndarray:
-            return np.fromiter(map(attrgetter(attribute), cs), dtype, n)
+            return field[attribute].astype(dtype, copy=False)
 
         def fact(values: list[Any], dtype: Any) -> np.ndarray:
             return np.asarray(values, dtype=dtype)[ids]
 
-        grid = column("grid", np.int64)
-        outcome = column("outcome", np.int8)
-        level = np.fromiter((c.at.level.index for c in cs), np.int8, n)
-        columns = {
+        table = {
             "complaint_id": ids,
             "arrival_day": fact(facts.day, float),
             "grid": grid,
@@ -82,10 +82,10 @@ class ReplicationRecords:
             "category": fact(facts.category, np.int64),
             "needs": fact(facts.needs, np.int64),
             "unclear": fact(facts.unclear, bool),
-            "entry_level": np.fromiter((c.entry.level.index for c in cs), np.int8, n),
+            "entry_level": column("entry_level", np.int8),
             "outcome": outcome,
             "closed_day": column("closed_day", float),
-            "resolved_level": np.where(outcome == 0, level, -1).astype(np.int8),
+            "resolved_level": np.where(outcome == 0, field["level"], -1).astype(np.int8),
             "handoffs": column("handoffs", np.int32),
             "bounces": column("bounces", np.int32),
             "contacts": column("contacts", np.int32),
@@ -101,7 +101,7 @@ class ReplicationRecords:
                                                    ("activity", np.int8), ("level", np.int8),
                                                    ("unit", np.int32)])
         community = world.levels[1]
-        return cls(world.replication, columns, levels, community.pushdown_days,
+        return cls(world.replication, table, levels, community.pushdown_days,
                    community.staff * community.units * window, events)
 
 

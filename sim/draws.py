@@ -30,6 +30,7 @@ from typing import Any, Final
 
 import numpy as np
 from librt.vecs import vec
+from mypy_extensions import i64
 
 from sim.config import LEVELS, Distribution, Scenario, Uniform
 from sim.distributions import Draw, vector_draw
@@ -146,7 +147,7 @@ class Stream:
 class ComplaintDraws:
     """The per-complaint draws of one replication: ``draw(purpose, level, k, i)``."""
 
-    __slots__ = ("_seq", "_keep", "_makers", "_streams", "_spare")
+    __slots__ = ("_seq", "_keep", "_makers", "_streams", "_spare", "_uniform")
 
     def __init__(self, scenario: Scenario, seq: np.random.SeedSequence, n: int) -> None:
         self._seq = seq
@@ -155,14 +156,15 @@ class ComplaintDraws:
                                            for row in purpose_specs(scenario) for spec in row]
         self._streams: list[list[Stream]] = [[] for _ in self._makers]
         self._spare = np.random.Generator(np.random.PCG64(0))   # its state is always set before use
+        self._uniform = VisitUniform(self, 0, 0, 0)
 
-    def draw(self, purpose: int, level: int, k: int, i: int) -> float:
+    def draw(self, purpose: i64, level: i64, k: i64, i: i64) -> float:
         """Complaint ``i``'s value for its ``k``-th (from 0) draw of ``purpose`` at ``level``."""
         streams = self._streams[purpose * N_LEVELS + level]
         if k >= len(streams):
-            self._extend(purpose, level, k)
+            self._extend(int(purpose), int(level), int(k))
         stream = streams[k]
-        b = i >> BLOCK_BITS
+        b: i64 = i >> BLOCK_BITS
         blocks = stream.blocks
         values = blocks[b] if b < len(blocks) else GONE
         if len(values) == 0:                    # not drawn yet, or no longer held
@@ -181,8 +183,11 @@ class ComplaintDraws:
             streams.append(Stream(maker, rng, self._keep, self._spare))
 
     def visit(self, level: int, k: int, i: int) -> VisitUniform:
-        """Complaint ``i``'s routing uniforms for its ``k``-th visit to ``level``."""
-        return VisitUniform(self, level, k, i)
+        """Complaint ``i``'s routing uniforms for its ``k``-th visit to ``level``: one object,
+        set again by every call (a decision uses it at once, and not after the next)."""
+        uniform = self._uniform
+        uniform._level, uniform._k, uniform._i = level, k, i
+        return uniform
 
     def drawn(self) -> int:
         """How many streams have been opened: what the laziness saved is the rest."""

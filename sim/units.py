@@ -115,24 +115,27 @@ class LevelStats:
 class Unit:
     """One office: ``staff`` servers and its queue discipline (FIFO; tasks first if so set)."""
 
-    __slots__ = ("level", "index", "staff", "busy", "queue", "front", "tasks_first")
+    __slots__ = ("level", "index", "staff", "busy", "queue", "front", "tasks_first", "queued")
 
     def __init__(self, level: LevelStats, index: int, staff: int, tasks_first: bool = False) -> None:
         self.level, self.index, self.staff, self.busy = level, index, staff, 0
         self.tasks_first = tasks_first
         self.queue: deque[Item] = deque()
         self.front: deque[Item] = deque()  # push-down tasks, when they go first
+        self.queued = 0                    # items in both
 
     def put(self, item: Item) -> None:
         """Queue work for the next free staff member."""
         (self.front if self.tasks_first and item[0] == TASK else self.queue).append(item)
+        self.queued += 1
 
     def take(self) -> Item:
         """The next work in the unit's order; only while ``waiting()``."""
+        self.queued -= 1
         return (self.front or self.queue).popleft()
 
     def waiting(self) -> bool:
-        return bool(self.front or self.queue)
+        return self.queued > 0
 
     def items(self) -> list[Item]:
         """Everything still queued, for the horizon's accounting."""
@@ -141,6 +144,7 @@ class Unit:
     def clear(self) -> None:
         self.front.clear()
         self.queue.clear()
+        self.queued = 0
 
 
 INT_FIELDS: Final = ("id", "grid", "outcome", "level", "entry_level", "handoffs", "bounces", "contacts",

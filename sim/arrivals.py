@@ -12,18 +12,20 @@ district, arrivals and seed see exactly the same residents with exactly the same
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from sim.config import LEVELS, LevelName, Scenario
-from sim.distributions import vector_draw
+from sim.distributions import Sampler, vector_draw
 from sim.district import District
 from sim.engine import Clock, Step
 from sim.streams import Streams
 from sim.units import Complaint
+
+if TYPE_CHECKING:
+    from sim.model import World
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class Intake:
                  "_arrival_step", "_task_step")
 
     def __init__(self, stream: ComplaintStream, tasks: tuple[np.ndarray, np.ndarray],
-                 work: Callable[[], float]) -> None:
+                 work: Sampler) -> None:
         # plain lists: indexing numpy arrays one item at a time is slow
         self.day: list[float] = stream.day.tolist()
         self.grid: list[int] = stream.grid.tolist()
@@ -141,12 +143,11 @@ class Intake:
         self.work = work                   # a push-down task's staff time
         self.next_arrival = self._next_task = 0
 
-    def start(self, clock: Clock, arrive: Callable[[Complaint, int], None],
-              push: Callable[[int], None]) -> None:
-        """Book the first arrival and the first task; ``arrive(complaint, duplicates)`` and
-        ``push(community)`` are the world's."""
+    def start(self, clock: Clock, world: World) -> None:
+        """Book the first arrival and the first task, for ``world`` (its ``_enter(complaint,
+        duplicates)`` and ``_push_down(community)``: direct calls, compiled)."""
         self._clock = clock
-        self._arrival_step, self._task_step = Arrival(self, arrive), Task(self, push)  # one of each at a time
+        self._arrival_step, self._task_step = Arrival(self, world), Task(self, world)  # one of each at a time
         if self._drawn:
             clock.at(self.day[0], self._arrival_step)
         if self._tasks[0]:
@@ -175,19 +176,19 @@ class Intake:
         self.department.append(department)
         return Complaint(cid, grid, day + patience)
 
-    def _arrival(self, arrive: Callable[[Complaint, int], None]) -> None:
+    def _arrival(self, world: World) -> None:
         i, now = self.next_arrival, self._clock.now
         self.day[i] = now                  # the clock's own sum, as every later step sees it
         patience, duplicates = self._at_arrival
-        arrive(Complaint(i, self.grid[i], now + patience[i]), duplicates[i])
+        world._enter(Complaint(i, self.grid[i], now + patience[i]), duplicates[i])
         self.next_arrival = i = i + 1
         if i < self._drawn:
             self._clock.at(self.day[i] - now, self._arrival_step)
 
-    def _task(self, push: Callable[[int], None]) -> None:
+    def _task(self, world: World) -> None:
         i = self._next_task
         day, community = self._tasks
-        push(community[i])
+        world._push_down(community[i])
         self._next_task = i = i + 1
         if i < len(day):
             self._clock.at(max(day[i] - self._clock.now, 0.0), self._task_step)
@@ -196,22 +197,22 @@ class Intake:
 class Arrival(Step):
     """The next complaint of the stream arrives (``Intake._arrival``)."""
 
-    __slots__ = ("intake", "arrive")
+    __slots__ = ("intake", "world")
 
-    def __init__(self, intake: Intake, arrive: Callable[[Complaint, int], None]) -> None:
-        self.intake, self.arrive = intake, arrive
+    def __init__(self, intake: Intake, world: World) -> None:
+        self.intake, self.world = intake, world
 
     def fire(self) -> None:
-        self.intake._arrival(self.arrive)
+        self.intake._arrival(self.world)
 
 
 class Task(Step):
     """The next push-down task arrives (``Intake._task``)."""
 
-    __slots__ = ("intake", "push")
+    __slots__ = ("intake", "world")
 
-    def __init__(self, intake: Intake, push: Callable[[int], None]) -> None:
-        self.intake, self.push = intake, push
+    def __init__(self, intake: Intake, world: World) -> None:
+        self.intake, self.world = intake, world
 
     def fire(self) -> None:
-        self.intake._task(self.push)
+        self.intake._task(self.world)

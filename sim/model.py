@@ -84,7 +84,7 @@ class World:
         self.draws = ComplaintDraws(scenario, streams.sequence("complaints"), len(stream))
         self.levels, self.units = self._build_units()
         self.residents = Residents(self.clock, scenario.residents.follow_up_every_days,
-                                   scenario.horizon_days, self.draws, self._follow_up, self._reopened)
+                                   scenario.horizon_days, self.draws, self)
         self.group = (LeadingGroup(self.clock, scenario.levels.leadership, self.levels[LEADERSHIP],
                                    scenario.warmup_days, self._take_up)
                       if scenario.levels.leadership.meets else None)
@@ -117,7 +117,7 @@ class World:
     # ------------------------------------------------------------------ running
     def run(self) -> ReplicationRecords:
         """Simulate to the horizon and hand back the records."""
-        self.intake.start(self.clock, self._enter, self._push_down)
+        self.intake.start(self.clock, self)
         if self.group is not None:
             self.group.start()
         with no_cyclic_gc():

@@ -10,24 +10,27 @@ would move on, so a withdrawal costs no event of its own and ends exactly at the
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sim.draws import DRAW_REOPEN, ComplaintDraws
 from sim.engine import Clock, Step
 from sim.units import CLOSED, REOPENING, Complaint
 
+if TYPE_CHECKING:
+    from sim.model import World
+
 
 class Residents:
-    """Follow-up calls and reopens; ``contact`` and ``report_again`` are the world's doors."""
+    """Follow-up calls and reopens; the world's ``_follow_up`` and ``_reopened`` are their
+    doors (direct calls, compiled)."""
 
-    __slots__ = ("_clock", "_every", "_horizon", "_draws", "_contact", "_report_again", "_calls",
-                 "_booked", "_call_back_step")
+    __slots__ = ("_clock", "_every", "_horizon", "_draws", "_world", "_calls", "_booked",
+                 "_call_back_step")
 
     def __init__(self, clock: Clock, every: float | None, horizon: float,
-                 draws: ComplaintDraws, contact: Callable[[Complaint], None],
-                 report_again: Callable[[Complaint], None]) -> None:
+                 draws: ComplaintDraws, world: World) -> None:
         self._clock, self._every, self._horizon, self._draws = clock, every, horizon, draws
-        self._contact, self._report_again = contact, report_again
+        self._world = world
         self._calls: deque[tuple[float, Complaint]] = deque()    # follow-up calls, due in order
         self._booked = False
         self._call_back_step = CallBack(self)        # one at a time: reused
@@ -61,7 +64,7 @@ class Residents:
             c = calls.popleft()[1]
             if c.state != CLOSED and c.state != REOPENING and not _fixed(c, now):
                 c.contacts += 1
-                self._contact(c)
+                self._world._follow_up(c)
                 self.remind(c)
         while calls and (calls[0][1].state >= REOPENING or _fixed(calls[0][1], now)):
             calls.popleft()
@@ -79,7 +82,7 @@ class Residents:
         self._clock.at(delay, FoundOut(self, c))
 
     def _found_out(self, c: Complaint) -> None:
-        self._report_again(c)
+        self._world._reopened(c)
         if c.state != CLOSED:
             self.remind(c)
 

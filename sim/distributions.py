@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -49,6 +50,32 @@ def vector_draw(spec: Distribution) -> Draw:
     raise TypeError(f"unknown distribution {spec!r}")
 
 
+Skip = Callable[[np.random.Generator, int], None]
+
+
+def skip_draw(spec: Distribution) -> Skip:
+    """A function ``(rng, n)`` that moves ``rng`` on exactly as drawing ``n`` values of
+    ``vector_draw(spec)`` would, without making the values: the raw variates only (no
+    transform, no scaling), or no call at all where a value takes one 64-bit draw (advance)
+    or none (a constant)."""
+    if isinstance(spec, Fixed) or (isinstance(spec, Lognormal | Gamma) and spec.cv == 0):
+        return lambda rng, n: None
+    if isinstance(spec, Exponential):
+        return lambda rng, n: _discard(rng.standard_exponential(n))
+    if isinstance(spec, Lognormal):
+        return lambda rng, n: _discard(rng.standard_normal(n))
+    if isinstance(spec, Gamma):
+        shape = 1 / spec.cv**2
+        return lambda rng, n: _discard(rng.standard_gamma(shape, n))
+    if isinstance(spec, Uniform | Triangular | Empirical):     # one 64-bit draw per value
+        return lambda rng, n: _discard(cast(Any, rng.bit_generator).advance(n))   # PCG64's jump
+    raise TypeError(f"unknown distribution {spec!r}")
+
+
+def _discard(_: object) -> None:
+    return None
+
+
 def mean_of(spec: Distribution) -> float:
     """The distribution's mean, for theory checks and documentation."""
     if isinstance(spec, Fixed):
@@ -73,6 +100,10 @@ class Sampler:
         self._next = 0
 
     def __call__(self) -> float:
+        return self.next()
+
+    def next(self) -> float:
+        """The next value (a direct call from compiled code, where ``sampler()`` is not)."""
         if self._next == len(self._buffer):
             self._buffer = self._draw(self._rng, self._batch).tolist()
             self._next = 0

@@ -33,7 +33,7 @@ from librt.vecs import vec
 from mypy_extensions import i64
 
 from sim.config import LEVELS, Distribution, Scenario, Uniform
-from sim.distributions import Draw, vector_draw
+from sim.distributions import Draw, Skip, skip_draw, vector_draw
 
 
 class Purpose(IntEnum):
@@ -110,50 +110,58 @@ class Stream:
     ``b * BLOCK`` to ``(b + 1) * BLOCK - 1``, or nothing (``GONE``) once it has left the
     window."""
 
-    __slots__ = ("blocks", "_maker", "_rng", "_states", "_keep", "_revived", "redrawn", "_spare")
+    __slots__ = ("blocks", "_maker", "_skip", "_rng", "_states", "_keep", "_revived", "redrawn", "_spare")
 
-    def __init__(self, maker: Draw, rng: np.random.Generator, keep: int,
+    def __init__(self, maker: Draw, skip: Skip, rng: np.random.Generator, keep: int,
                  spare: np.random.Generator) -> None:
         self.blocks: list[vec[float]] = []
-        self._maker, self._rng, self._keep = maker, rng, keep
+        self._maker, self._skip, self._rng, self._keep = maker, skip, rng, keep
         self._states: list[Mapping[str, Any]] = []      # the generator's state at each block's start
         self._revived: list[int] = []                    # old blocks drawn again, dropped at the next new one
         self.redrawn = 0
         self._spare = spare      # draws old blocks again, shared: its state is set each time
 
     def block(self, b: int) -> vec[float]:
-        """Block ``b``'s values: drawn now (with every block before it not drawn yet), or
-        drawn again from its saved state."""
+        """Block ``b``'s values: drawn now, or drawn again from its saved state. Blocks
+        before it not reached yet are skipped over (``skip_draw``: the generator moves on as
+        if they were drawn) with their state saved, to be drawn if ever asked for, which in
+        a sparse stream (a fourth visit to a street office) they seldom are."""
         blocks = self.blocks
         if b < len(blocks):
             rng = self._spare
             rng.bit_generator.state = self._states[b]
             values = blocks[b] = held(self._maker(rng, BLOCK))
-            self._revived.append(b)
+            if b < len(blocks) - self._keep:           # older than the window: held a while
+                self._revived.append(b)
             self.redrawn += 1
             return values
-        while len(blocks) <= b:
+        reached = len(blocks)
+        while len(blocks) < b:
             self._states.append(self._rng.bit_generator.state)
-            blocks.append(held(self._maker(self._rng, BLOCK)))
-            old = len(blocks) - 1 - self._keep
-            if old >= 0:
-                blocks[old] = GONE
-            for r in self._revived:                    # older than the window when revived
-                blocks[r] = GONE
-            self._revived.clear()
-        return blocks[b]
+            self._skip(self._rng, BLOCK)
+            blocks.append(GONE)
+        self._states.append(self._rng.bit_generator.state)
+        values = held(self._maker(self._rng, BLOCK))
+        blocks.append(values)
+        for old in range(max(0, reached - self._keep), b - self._keep + 1):   # out of the window
+            blocks[old] = GONE
+        for r in self._revived:                        # older than the window when revived
+            blocks[r] = GONE
+        self._revived.clear()
+        return values
 
 
 class ComplaintDraws:
     """The per-complaint draws of one replication: ``draw(purpose, level, k, i)``."""
 
-    __slots__ = ("_seq", "_keep", "_makers", "_streams", "_spare", "_uniform")
+    __slots__ = ("_seq", "_keep", "_makers", "_skips", "_streams", "_spare", "_uniform")
 
     def __init__(self, scenario: Scenario, seq: np.random.SeedSequence, n: int) -> None:
         self._seq = seq
         self._keep = max(4, -(-n // (WINDOW * BLOCK)))
-        self._makers: list[Draw | None] = [None if spec is None else vector_draw(spec)
-                                           for row in purpose_specs(scenario) for spec in row]
+        specs = [spec for row in purpose_specs(scenario) for spec in row]
+        self._makers: list[Draw | None] = [None if spec is None else vector_draw(spec) for spec in specs]
+        self._skips: list[Skip | None] = [None if spec is None else skip_draw(spec) for spec in specs]
         self._streams: list[list[Stream]] = [[] for _ in self._makers]
         self._spare = np.random.Generator(np.random.PCG64(0))   # its state is always set before use
         self._uniform = VisitUniform(self, 0, 0, 0)
@@ -174,13 +182,13 @@ class ComplaintDraws:
     def _extend(self, purpose: int, level: int, k: int) -> None:
         """Open the streams of (purpose, level) up to index ``k``, each from its own seed."""
         slot = purpose * N_LEVELS + level
-        maker, streams = self._makers[slot], self._streams[slot]
-        if maker is None:
+        maker, skip, streams = self._makers[slot], self._skips[slot], self._streams[slot]
+        if maker is None or skip is None:
             raise ValueError(f"{Purpose(purpose).name} has no distribution at {LEVELS[level]}")
         while len(streams) <= k:
             key = (*self._seq.spawn_key, purpose, level, len(streams))
             rng = np.random.default_rng(np.random.SeedSequence(self._seq.entropy, spawn_key=key))
-            streams.append(Stream(maker, rng, self._keep, self._spare))
+            streams.append(Stream(maker, skip, rng, self._keep, self._spare))
 
     def visit(self, level: int, k: int, i: int) -> VisitUniform:
         """Complaint ``i``'s routing uniforms for its ``k``-th visit to ``level``: one object,
@@ -194,7 +202,7 @@ class ComplaintDraws:
         return sum(len(v) for v in self._streams)
 
     def redrawn(self) -> int:
-        """How many blocks were drawn again after leaving the window."""
+        """How many blocks were drawn later than in order: skipped over, or out of the window."""
         return sum(s.redrawn for v in self._streams for s in v)
 
 

@@ -256,7 +256,7 @@ class World:
             level.queue_days += now - queued if queued >= warmup else self._in_window(queued, now)
         action = RESOLVE
         if c is None:
-            duration = self.intake.work()
+            duration = self.intake.work.next()
         else:
             li = level.index
             if kind == VISIT:

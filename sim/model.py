@@ -24,7 +24,7 @@ import numpy as np
 import simpy
 from mypy_extensions import mypyc_attr
 
-from sim import routing
+from sim import routing, steps
 from sim.arrivals import ComplaintStream, Intake, draw_complaints, draw_pushdown
 from sim.config import LEVELS, Scenario
 from sim.distributions import Sampler
@@ -43,7 +43,7 @@ from sim.meetings import LeadingGroup
 from sim.records import Activity, ReplicationRecords
 from sim.residents import Residents
 from sim.routing import BOUNCE, ESCALATE, GRID, LEADERSHIP, RESOLVE, Rules
-from sim.steps import Finish, HandOver, Implemented, LeadOver
+from sim.steps import Implemented, LeadOver, finish, hand_over
 from sim.streams import ARRIVAL_PURPOSES, Streams
 from sim.units import (
     ABANDONED,
@@ -137,13 +137,13 @@ class World:
         if self.group is not None:
             self.group.agenda.clear()
         self.clock.clear()
+        steps.let_go()
         self.residents.clear()
         self.complaints = []
 
     def report(self, grid: int, needs: int, unclear: bool = False, department: int = 0,
                category: int = 0, patience: float = float("inf")) -> Complaint:
-        """Raise a complaint now in ``grid``, beside the drawn stream: for a researcher's own
-        process (an inspection campaign, a hotline drive). Its id follows the stream's."""
+        """Raise a complaint now in ``grid``, beside the drawn stream (a researcher's campaign)."""
         c = self.intake.add(self.clock.now, grid, category, needs, unclear, department, patience)
         self._enter(c, 0)
         return c
@@ -219,8 +219,8 @@ class World:
     def _close(self, c: Complaint, outcome: int, unit: Unit) -> None:
         c.state, c.outcome, c.closed_day, c.at = CLOSED, outcome, self.clock.now, unit
         if self.events is not None:
-            activity = Activity.RESOLVE if outcome == RESOLVED else Activity.ABANDON
-            self._log(c, activity, unit.level.index, unit.index)
+            self._log(c, Activity.RESOLVE if outcome == RESOLVED else Activity.ABANDON, unit.level.index,
+                      unit.index)
 
     # ------------------------------------------------------------------ units
     def _visit(self, c: Complaint, unit: Unit) -> None:
@@ -277,7 +277,7 @@ class World:
         if kind == TASK:
             level.pushdown_days += busy
         unit.busy += 1
-        self.clock.at(duration, Finish(self, unit, kind, c, action, k))
+        self.clock.at(duration, finish(self, unit, kind, c, action, k))
 
     def _finish(self, unit: Unit, kind: int, c: Complaint | None, action: int, k: int) -> None:
         """The step ends: carry out its decision, then the staff member takes the next item."""
@@ -362,7 +362,7 @@ class World:
         c.state = DELAY
         if self.events is not None:
             self._log(c, activity, unit.level.index, unit.index)
-        self.clock.at(delay, HandOver(self, c, self.unit_of(level, c)))
+        self.clock.at(delay, hand_over(self, c, self.unit_of(level, c)))
 
     def _hand_over(self, c: Complaint, unit: Unit) -> None:
         if self._gone(c):                                  # gave up on the way

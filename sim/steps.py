@@ -3,13 +3,25 @@ its step needs and calls the world's method for it when its time comes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from sim.engine import Step
 from sim.units import Complaint, Unit
 
 if TYPE_CHECKING:
     from sim.model import World
+
+# Steps that have fired, for reuse: a run makes one per piece of staff work and per handover,
+# but needs only as many at once as staff are at work and complaints on their way. Shared by
+# every world in the process; ``finish`` and ``hand_over`` set every field anew.
+FINISHED: Final[list[Finish]] = []
+HANDED_OVER: Final[list[HandOver]] = []
+
+
+def let_go() -> None:
+    """Drop the spare steps (they point at the world that last used them): when a run ends."""
+    FINISHED.clear()
+    HANDED_OVER.clear()
 
 
 class Finish(Step):
@@ -22,7 +34,20 @@ class Finish(Step):
         self.world, self.unit, self.kind, self.c, self.action, self.k = world, unit, kind, c, action, k
 
     def fire(self) -> None:
-        self.world._finish(self.unit, self.kind, self.c, self.action, self.k)
+        world, c = self.world, self.c
+        self.c = None
+        FINISHED.append(self)                      # for the next ``finish``: fields copied out
+        world._finish(self.unit, self.kind, c, self.action, self.k)
+
+
+def finish(world: World, unit: Unit, kind: int, c: Complaint | None, action: int, k: int) -> Finish:
+    """A ``Finish`` step: one that has fired, set anew, or a new one (a run needs one per piece
+    of staff work, and only as many at once as staff are at work)."""
+    if not FINISHED:
+        return Finish(world, unit, kind, c, action, k)
+    step = FINISHED.pop()
+    step.world, step.unit, step.kind, step.c, step.action, step.k = world, unit, kind, c, action, k
+    return step
 
 
 class LeadOver(Step):
@@ -58,4 +83,14 @@ class HandOver(Step):
         self.world, self.c, self.unit = world, c, unit
 
     def fire(self) -> None:
+        HANDED_OVER.append(self)                   # for the next ``hand_over``
         self.world._hand_over(self.c, self.unit)
+
+
+def hand_over(world: World, c: Complaint, unit: Unit) -> HandOver:
+    """A ``HandOver`` step: one that has fired, set anew, or a new one."""
+    if not HANDED_OVER:
+        return HandOver(world, c, unit)
+    step = HANDED_OVER.pop()
+    step.world, step.c, step.unit = world, c, unit
+    return step

@@ -30,7 +30,7 @@ from typing import Any, Final
 
 import numpy as np
 from librt.vecs import vec
-from mypy_extensions import i64
+from mypy_extensions import i64, mypyc_attr
 
 from sim.config import LEVELS, Distribution, Scenario, Uniform
 from sim.distributions import Draw, Skip, skip_draw, vector_draw
@@ -206,13 +206,19 @@ class ComplaintDraws:
         return sum(s.redrawn for v in self._streams for s in v)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class VisitUniform:
-    """The uniform(0, 1) draws of one visit, by purpose: what routing.decide asks for."""
+    """The uniform(0, 1) draws of one visit, by purpose: what routing.decide asks for
+    (``of(purpose)``: a direct call, compiled). A test may subclass it with scripted values."""
 
     __slots__ = ("_draws", "_level", "_k", "_i")
 
     def __init__(self, draws: ComplaintDraws, level: int, k: int, i: int) -> None:
         self._draws, self._level, self._k, self._i = draws, level, k, i
 
-    def __call__(self, purpose: int) -> float:
+    def of(self, purpose: int) -> float:
+        """The visit's uniform for ``purpose`` (a ``Purpose``)."""
         return self._draws.draw(purpose, self._level, self._k, self._i)
+
+    def __call__(self, purpose: int) -> float:
+        return self.of(purpose)

@@ -180,13 +180,18 @@ class Clock:
     def _loop(self, stop: simpy.Event) -> None:
         env = self.env
         queue: list[tuple[float, int, int, object]] = env._queue  # type: ignore[assignment]
+        head: object = None                 # SimPy's earliest entry, and its key, read once
+        when, priority, eid = 0.0, 0, 0
         while True:
             steps = len(self._times) > 0
             if queue:                       # SimPy's head first if it comes first
-                when, priority, eid, event = queue[0]
+                if queue[0] is not head:
+                    head = queue[0]
+                    when, priority, eid, _ = queue[0]
                 if (not steps or when < self._times[0] or (when == self._times[0] and (
                         priority < NORMAL or (priority == NORMAL and eid < self._order[0])))):
-                    heappop(queue)
+                    event = heappop(queue)[3]
+                    head = None
                     self.now = when
                     env._now = when
                     if event is stop:
@@ -195,10 +200,10 @@ class Clock:
                     continue
             elif not steps:
                 raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
-            when = self._times[0]
+            at = self._times[0]
             step = self._pop()
-            self.now = when
-            env._now = when
+            self.now = at
+            env._now = at
             step.fire()
 
     def clear(self) -> None:

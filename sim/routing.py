@@ -10,16 +10,15 @@ resolves everything. Each of these rules is one small function below; the model 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
 from sim.config import LEVELS, Scenario
-from sim.draws import DRAW_DODGE, DRAW_FIX, DRAW_GUIDE
+from sim.draws import DRAW_DODGE, DRAW_FIX, DRAW_GUIDE, VisitUniform
 
-Uniform = Callable[[int], float]
-"""The complaint's own uniform(0, 1) draw for a purpose (``draws.Purpose``) at this visit."""
+Uniform = VisitUniform
+"""The complaint's own uniform(0, 1) draws at this visit: ``uniform.of(purpose)`` (``draws.Purpose``)."""
 
 # the level indices (LEVELS), as Final ints: compiled, they are C constants
 GRID: Final = 0
@@ -85,13 +84,13 @@ def can_resolve(rules: Rules, level: int, needs: int, guided: bool, uniform: Uni
     if level == rules.top and rules.top_resolves_all:
         return True
     return (level == GRID and guided and needs == COMMUNITY
-            and uniform(DRAW_GUIDE) < rules.guide_resolve_community)
+            and uniform.of(DRAW_GUIDE) < rules.guide_resolve_community)
 
 
 def dodges(rules: Rules, level: int, unclear: bool, uniform: Uniform) -> bool:
     """At the bounce level, an unclear complaint is sent back with the bounce probability,
     drawn anew on every pass ("territorial management")."""
-    return unclear and uniform(DRAW_DODGE) < rules.bounce_probability
+    return unclear and uniform.of(DRAW_DODGE) < rules.bounce_probability
 
 
 def worn_out(rules: Rules, bounces: int) -> bool:
@@ -144,4 +143,4 @@ def escalation_delay(rules: Rules, level: int, guided: bool, delay: float) -> fl
 def fix_holds(fixes: float, uniform: Uniform) -> bool:
     """A resolution fixes the problem with the level's ``fixes`` probability; else the
     resident finds out and reports it again."""
-    return fixes >= 1.0 or uniform(DRAW_FIX) < fixes
+    return fixes >= 1.0 or uniform.of(DRAW_FIX) < fixes

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from kit import tiny
 
-from sim.draws import Purpose
+from sim.draws import Purpose, VisitUniform
 from sim.routing import (
     COMMUNITY,
     DEPARTMENT,
@@ -24,13 +24,13 @@ from sim.routing import (
 )
 
 
-class Draws:
+class Draws(VisitUniform):
     """A scripted uniform(0, 1) stream that counts how often it is asked."""
 
     def __init__(self, *values: float) -> None:
         self.values, self.used, self.purposes = list(values), 0, []
 
-    def __call__(self, purpose: int) -> float:
+    def of(self, purpose: int) -> float:
         self.purposes.append(Purpose(purpose))
         value = self.values[self.used]
         self.used += 1

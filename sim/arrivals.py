@@ -138,7 +138,7 @@ class Intake:
         # the resident's patience and extra contacts, read once when the complaint arrives
         self._at_arrival: tuple[list[float], list[int]] = (stream.patience.tolist(),
                                                             stream.duplicates.tolist())
-        self._drawn = len(self.day)
+        self._drawn: tuple[int, int] = (len(self.day), len(tasks[0]))   # complaints, tasks
         self._tasks = (tasks[0].tolist(), tasks[1].tolist())
         self.work = work                   # a push-down task's staff time
         self.next_arrival = self._next_task = 0
@@ -148,20 +148,26 @@ class Intake:
         duplicates)`` and ``_push_down(community)``: direct calls, compiled)."""
         self._clock = clock
         self._arrival_step, self._task_step = Arrival(self, world), Task(self, world)  # one of each at a time
-        if self._drawn:
+        if self._drawn[0]:
             clock.at(self.day[0], self._arrival_step)
         if self._tasks[0]:
             clock.at(self._tasks[0][0], self._task_step)
 
+    def let_go(self) -> None:
+        """Empty the per-complaint and per-task lists (a finished run's; counts are kept)."""
+        for values in (self.day, self.grid, self.category, self.needs, self.unclear, self.department,
+                       *self._at_arrival, *self._tasks):
+            values.clear()
+
     @property
     def tasks(self) -> int:
         """How many push-down tasks the run was given."""
-        return len(self._tasks[0])
+        return self._drawn[1]
 
     @property
     def drawn(self) -> int:
         """How many complaints the drawn stream holds (raised ones come after)."""
-        return self._drawn
+        return self._drawn[0]
 
     def add(self, day: float, grid: int, category: int, needs: int, unclear: bool,
             department: int, patience: float) -> Complaint:
@@ -182,7 +188,7 @@ class Intake:
         patience, duplicates = self._at_arrival
         world._enter(Complaint(i, self.grid[i], now + patience[i]), duplicates[i])
         self.next_arrival = i = i + 1
-        if i < self._drawn:
+        if i < self._drawn[0]:
             self._clock.at(self.day[i] - now, self._arrival_step)
 
     def _task(self, world: World) -> None:

@@ -190,6 +190,11 @@ class ComplaintDraws:
             rng = np.random.default_rng(np.random.SeedSequence(self._seq.entropy, spawn_key=key))
             streams.append(Stream(maker, skip, rng, self._keep, self._spare))
 
+    def let_go(self) -> None:
+        """Drop every stream and its blocks (a finished run's); ``drawn`` and ``redrawn`` then
+        count nothing."""
+        self._streams = [[] for _ in self._makers]
+
     def visit(self, level: int, k: int, i: int) -> VisitUniform:
         """Complaint ``i``'s routing uniforms for its ``k``-th visit to ``level``: one object,
         set again by every call (a decision uses it at once, and not after the next)."""

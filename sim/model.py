@@ -130,8 +130,8 @@ class World:
         return records
 
     def _let_go(self) -> None:
-        """Drop the complaints (now in the records) and all that points at them: the world is a
-        cycle (its parts call back into it) and would hold them until a full collection."""
+        """Drop the complaints (in the records now), all that points at them and the run's lists:
+        the world is a cycle (its parts call it back) that only a full collection would free."""
         for unit in (unit for row in self.units for unit in row):
             unit.clear()
         if self.group is not None:
@@ -139,6 +139,8 @@ class World:
         self.clock.clear()
         steps.let_go()
         self.residents.clear()
+        self.intake.let_go()
+        self.draws.let_go()
         self.complaints = []
 
     def report(self, grid: int, needs: int, unclear: bool = False, department: int = 0,
@@ -184,9 +186,8 @@ class World:
 
     # ------------------------------------------------------------------ residents
     def _gone(self, c: Complaint) -> bool:
-        """Closed, or the resident's patience has run out. A complaint that was waiting,
-        delayed or stalled is then withdrawn, as of the deadline; one a unit is working on
-        ends when that step ends (``_carry_out``)."""
+        """Closed, or patience ran out: a waiting, delayed or stalled complaint is then withdrawn
+        as of the deadline; one a unit is working on ends when that step ends (``_carry_out``)."""
         if c.state == CLOSED:
             return True
         if self.clock.now < c.deadline:

@@ -65,3 +65,15 @@ def test_a_failing_process_crashes_the_run():
     w.env.process(broken(w.env))
     with pytest.raises(RuntimeError, match="the researcher's bug"):
         w.run()
+
+
+def test_a_finished_world_lets_its_complaints_and_lists_go():
+    """The world is a cycle (its parts call back into it): after ``run`` it must hold no
+    complaint, queued step or per-complaint list, or every later garbage collection walks
+    them until one frees the cycle. Its counts stay."""
+    w = world(tiny(), stream({"day": 1.0}, {"day": 2.0}))
+    rec = w.run()
+    assert len(rec.complaints["complaint_id"]) == 2
+    assert w.complaints == [] and w.clock.pending() == 0
+    assert w.intake.day == [] and w.intake.needs == [] and w.draws.drawn() == 0
+    assert w.intake.drawn == 2

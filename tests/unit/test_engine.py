@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 import simpy
+from hypothesis import given
+from hypothesis import strategies as st
 from kit import stream, tiny, world
 
 from sim.engine import Clock, Step
@@ -77,3 +79,31 @@ def test_a_finished_world_lets_its_complaints_and_lists_go():
     assert w.complaints == [] and w.clock.pending() == 0
     assert w.intake.day == [] and w.intake.needs == [] and w.draws.drawn() == 0
     assert w.intake.drawn == 2
+
+
+@given(st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.5]), max_size=4), max_size=40))
+def test_the_clocks_heap_orders_steps_as_simpys_queue_would(batches):
+    """Steps scheduled in batches (each batch from inside a step, so some are added while the
+    heap is half empty), with many ties: they fire in SimPy's order, by time and then by the
+    order they were scheduled in."""
+    env = simpy.Environment()
+    clock, seen, expected = Clock(env), [], []
+
+    class Spawn(Step):
+        def __init__(self, name: int, delays: list[float]) -> None:
+            self.name, self.delays = name, delays
+
+        def fire(self) -> None:
+            seen.append(self.name)
+            for delay in self.delays:
+                schedule(delay, [])
+
+    def schedule(delay: float, delays: list[float]) -> None:
+        name = len(expected)
+        expected.append((clock.now + delay, name))
+        clock.at(delay, Spawn(name, delays))
+
+    for batch in batches:
+        schedule(1.0, batch)
+    clock.run(100.0)
+    assert seen == [name for _, name in sorted(expected)]

@@ -224,6 +224,3 @@ class VisitUniform:
     def of(self, purpose: int) -> float:
         """The visit's uniform for ``purpose`` (a ``Purpose``)."""
         return self._draws.draw(purpose, self._level, self._k, self._i)
-
-    def __call__(self, purpose: int) -> float:
-        return self.of(purpose)

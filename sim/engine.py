@@ -72,7 +72,7 @@ class Clock:
     ``now`` is the current day (the same as ``env.now``); ``at(delay, step)`` schedules a step
     ``delay`` days from now as ``env.schedule`` would schedule a timeout: the same time,
     SimPy's normal priority and the next id of the environment's counter. The steps wait in
-    the clock's own heap, of typed arrays (time, id, step) compared as C numbers; SimPy's
+    the clock's own heap, typed arrays of (time, id, slot) compared as C numbers; SimPy's
     events (a researcher's process, the stop at ``until``) in SimPy's. ``run`` takes the
     earlier head of the two by SimPy's (time, priority, id), so the order of everything is
     that of one SimPy queue."""

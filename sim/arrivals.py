@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
+from librt.vecs import append, vec
+from mypy_extensions import i64
 
 from sim.config import LEVELS, LevelName, Scenario
 from sim.distributions import Sampler, vector_draw
 from sim.district import District
 from sim.engine import Clock, Step
 from sim.streams import Streams
-from sim.units import Complaint
+from sim.units import Complaint, floats, ints
 
 if TYPE_CHECKING:
     from sim.model import World
@@ -119,7 +121,7 @@ class Intake:
     push-down task at its day, one scheduled event at a time (the next one due).
 
     It also keeps the facts of every complaint of the run that do not change while it runs
-    (arrival day, grid, category, needs, unclear, department), as plain lists indexed by
+    (arrival day, grid, category, needs, unclear, department), as typed arrays indexed by
     complaint id: the complaint object carries only what the run changes."""
 
     __slots__ = ("day", "grid", "category", "needs", "unclear", "department", "_at_arrival", "_drawn",
@@ -128,18 +130,18 @@ class Intake:
 
     def __init__(self, stream: ComplaintStream, tasks: tuple[np.ndarray, np.ndarray],
                  work: Sampler) -> None:
-        # plain lists: indexing numpy arrays one item at a time is slow
-        self.day: list[float] = stream.day.tolist()
-        self.grid: list[int] = stream.grid.tolist()
-        self.category: list[int] = stream.category.tolist()
-        self.needs: list[int] = stream.needs.tolist()
-        self.unclear: list[bool] = stream.unclear.tolist()
-        self.department: list[int] = stream.department.tolist()
+        # typed arrays (librt.vecs): compiled, reading one is an index into C numbers, where a
+        # numpy array is a call per item and a list a boxed float per day
+        self.day: vec[float] = floats(stream.day)
+        self.grid: vec[i64] = ints(stream.grid)
+        self.category: vec[i64] = ints(stream.category)
+        self.needs: vec[i64] = ints(stream.needs)
+        self.unclear: vec[bool] = vec[bool](stream.unclear.tolist())
+        self.department: vec[i64] = ints(stream.department)
         # the resident's patience and extra contacts, read once when the complaint arrives
-        self._at_arrival: tuple[list[float], list[int]] = (stream.patience.tolist(),
-                                                            stream.duplicates.tolist())
+        self._at_arrival: tuple[vec[float], vec[i64]] = (floats(stream.patience), ints(stream.duplicates))
         self._drawn: tuple[int, int] = (len(self.day), len(tasks[0]))   # complaints, tasks
-        self._tasks = (tasks[0].tolist(), tasks[1].tolist())
+        self._tasks: tuple[vec[float], vec[i64]] = (floats(tasks[0]), ints(tasks[1]))
         self.work = work                   # a push-down task's staff time
         self.next_arrival = self._next_task = 0
 
@@ -150,14 +152,14 @@ class Intake:
         self._arrival_step, self._task_step = Arrival(self, world), Task(self, world)  # one of each at a time
         if self._drawn[0]:
             clock.at(self.day[0], self._arrival_step)
-        if self._tasks[0]:
+        if len(self._tasks[0]) > 0:
             clock.at(self._tasks[0][0], self._task_step)
 
     def let_go(self) -> None:
         """Empty the per-complaint and per-task lists (a finished run's; counts are kept)."""
-        for values in (self.day, self.grid, self.category, self.needs, self.unclear, self.department,
-                       *self._at_arrival, *self._tasks):
-            values.clear()
+        self.day, self.grid, self.category = vec[float](), vec[i64](), vec[i64]()
+        self.needs, self.unclear, self.department = vec[i64](), vec[bool](), vec[i64]()
+        self._at_arrival, self._tasks = (vec[float](), vec[i64]()), (vec[float](), vec[i64]())
 
     @property
     def tasks(self) -> int:
@@ -174,12 +176,10 @@ class Intake:
         """A complaint raised during the run, beside the drawn stream; its id follows the
         stream's and every complaint raised before it."""
         cid = len(self.day)
-        self.day.append(day)
-        self.grid.append(grid)
-        self.category.append(category)
-        self.needs.append(needs)
-        self.unclear.append(unclear)
-        self.department.append(department)
+        self.day, self.grid, self.category = append(self.day, day), append(self.grid, grid), append(
+            self.category, category)
+        self.needs, self.unclear = append(self.needs, needs), append(self.unclear, unclear)
+        self.department = append(self.department, department)
         return Complaint(cid, grid, day + patience)
 
     def _arrival(self, world: World) -> None:

@@ -34,6 +34,7 @@ from mypy_extensions import i64, mypyc_attr
 
 from sim.config import LEVELS, Distribution, Scenario, Uniform
 from sim.distributions import Draw, Skip, skip_draw, vector_draw
+from sim.units import floats
 
 
 class Purpose(IntEnum):
@@ -95,12 +96,6 @@ WINDOW: Final = 8            # hold the latest 1/WINDOW of the run's complaints 
 assert BLOCK == 1 << BLOCK_BITS and MASK == BLOCK - 1 and len(LEVELS) == N_LEVELS
 
 
-def held(values: np.ndarray) -> vec[float]:
-    """A block's values as a typed array of C doubles (copied through the buffer protocol):
-    compiled, reading one is an index into it, not a numpy call."""
-    return vec[float](np.ascontiguousarray(values, dtype=np.float64))
-
-
 GONE: Final = vec[float]()
 """A block that has left the window (or was never drawn): no values."""
 
@@ -130,7 +125,7 @@ class Stream:
         if b < len(blocks):
             rng = self._spare
             rng.bit_generator.state = self._states[b]
-            values = blocks[b] = held(self._maker(rng, BLOCK))
+            values = blocks[b] = floats(self._maker(rng, BLOCK))
             if b < len(blocks) - self._keep:           # older than the window: held a while
                 self._revived.append(b)
             self.redrawn += 1
@@ -141,7 +136,7 @@ class Stream:
             self._skip(self._rng, BLOCK)
             blocks.append(GONE)
         self._states.append(self._rng.bit_generator.state)
-        values = held(self._maker(self._rng, BLOCK))
+        values = floats(self._maker(self._rng, BLOCK))
         blocks.append(values)
         for old in range(max(0, reached - self._keep), b - self._keep + 1):   # out of the window
             blocks[old] = GONE

@@ -28,8 +28,9 @@ from typing import Final
 import simpy
 from librt.vecs import append, pop, vec
 from mypy_extensions import i64, mypyc_attr
+from simpy.core import Environment as SimpyEnvironment  # the class's own module: mypyc needs it imported
 from simpy.events import NORMAL as SIMPY_NORMAL
-from simpy.events import URGENT
+from simpy.events import URGENT, EventPriority
 
 NORMAL: Final = 1
 """SimPy's priority of a timeout (``simpy.events.NORMAL``), as a plain int."""
@@ -66,8 +67,29 @@ class Ids:
         return int(n)
 
 
+@mypyc_attr(native_class=False)
+class Environment(SimpyEnvironment):
+    """SimPy's environment, on the clock's time: ``now`` is the clock's, and SimPy's own
+    ``_now`` is brought up to it whenever SimPy schedules an event (a researcher's timeout
+    made inside a step), the one place SimPy reads it. So the loop sets the time once per
+    step, on the clock, and SimPy still sees the time every step left behind."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self._clock = clock
+
+    @property
+    def now(self) -> float:
+        return self._clock.now
+
+    def schedule(self, event: simpy.Event, priority: EventPriority = SIMPY_NORMAL,
+                 delay: float = 0) -> None:
+        self._now = self._clock.now
+        super().schedule(event, priority, delay)
+
+
 class Clock:
-    """The replication's time and queue, on a SimPy environment.
+    """The replication's time and queue, with a SimPy environment (``env``) beside it.
 
     ``now`` is the current day (the same as ``env.now``); ``at(delay, step)`` schedules a step
     ``delay`` days from now as ``env.schedule`` would schedule a timeout: the same time,
@@ -77,9 +99,9 @@ class Clock:
     earlier head of the two by SimPy's (time, priority, id), so the order of everything is
     that of one SimPy queue."""
 
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-        self.now: float = float(env.now)
+    def __init__(self) -> None:
+        self.now: float = 0.0
+        self.env = env = Environment(self)
         self.ids = Ids(next(env._eid))
         env._eid = self.ids                 # type: ignore[assignment]
         # A binary heap by (time, id) in typed arrays, so that sifting moves C numbers only;
@@ -202,8 +224,7 @@ class Clock:
                 raise RuntimeError(f'No scheduled events left but "until" event was not triggered: {stop}')
             at = self._times[0]
             step = self._pop()
-            self.now = at
-            env._now = at
+            self.now = at                   # SimPy's own ``_now`` follows when it needs to
             step.fire()
 
     def clear(self) -> None:

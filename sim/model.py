@@ -75,7 +75,7 @@ class World:
         """``complaints`` and ``pushdown`` (times, communities) replace the drawn streams:
         for trace tests that need complaints at chosen times."""
         self.scenario, self.district, self.replication = scenario, district, replication
-        self.clock = Clock(simpy.Environment())
+        self.clock = Clock()
         self.rules = Rules.of(scenario)
         stream = complaints if complaints is not None else draw_complaints(
             scenario, district, streams.child("arrivals", ARRIVAL_PURPOSES))
@@ -166,11 +166,11 @@ class World:
         self._visit(c, unit)
         for _ in range(duplicates):
             c.contacts += 1
-            self._enqueue(unit, (CONTACT, c, self.clock.now, c.contacts - 2))
+            self._enqueue(unit, CONTACT, c, self.clock.now, c.contacts - 2)
         self.residents.remind(c)
 
     def _push_down(self, community: int) -> None:
-        self._enqueue(self.units[1][community], (TASK, None, self.clock.now, -1))
+        self._enqueue(self.units[1][community], TASK, None, self.clock.now, -1)
 
     def unit_of(self, level: int, c: Complaint) -> Unit:
         """The unit of ``level`` responsible for the complaint's grid or department."""
@@ -206,7 +206,7 @@ class World:
         """A resident's follow-up call reaches the entry unit and costs its staff time."""
         if self.events is not None:
             self._log(c, Activity.FOLLOW_UP, c.entry.level.index, c.entry.index)
-        self._enqueue(c.entry, (CONTACT, c, self.clock.now, c.contacts - 2))
+        self._enqueue(c.entry, CONTACT, c, self.clock.now, c.contacts - 2)
 
     def _reopened(self, c: Complaint) -> None:
         """The resident reports an unfixed problem again at the entry unit."""
@@ -233,24 +233,23 @@ class World:
             if self.events is not None:
                 self._log(c, Activity.QUEUE, LEADERSHIP, 0)
             return
-        self._enqueue(unit, (VISIT, c, self.clock.now, -1))
+        self._enqueue(unit, VISIT, c, self.clock.now, -1)
 
-    def _enqueue(self, unit: Unit, item: Item) -> None:
+    def _enqueue(self, unit: Unit, kind: int, c: Complaint | None, queued: float, k: int) -> None:
+        """Work for the unit: a free staff member starts it, else it waits (as an ``Item``)."""
         if unit.staff == 0:            # the leading group in meeting mode takes no calls
             return
         if unit.busy < unit.staff:
-            self._start(unit, item)
+            self._start(unit, kind, c, queued, k)
             return
-        c = item[1]
-        if item[0] == VISIT and c is not None:
+        if kind == VISIT and c is not None:
             c.state = QUEUED
             if self.events is not None:
                 self._log(c, Activity.QUEUE, unit.level.index, unit.index)
-        unit.put(item)
+        unit.put((kind, c, queued, k))
 
-    def _start(self, unit: Unit, item: Item) -> None:
+    def _start(self, unit: Unit, kind: int, c: Complaint | None, queued: float, k: int) -> None:
         """A staff member takes the work: decide, draw its duration, book the time."""
-        kind, c, queued, k = item
         now, level = self.clock.now, unit.level
         warmup, horizon = self._window
         if queued < now:
@@ -289,12 +288,11 @@ class World:
 
     def _serve_next(self, unit: Unit) -> None:
         while unit.busy < unit.staff and unit.waiting():
-            item = unit.take()
-            c = item[1]
-            if item[0] == VISIT and c is not None and self._gone(c):      # withdrawn while waiting
-                self._left_queue(unit.level, c, item[2])
+            kind, c, queued, k = unit.take()
+            if kind == VISIT and c is not None and self._gone(c):      # withdrawn while waiting
+                self._left_queue(unit.level, c, queued)
                 continue
-            self._start(unit, item)
+            self._start(unit, kind, c, queued, k)
 
     def _left_queue(self, level: LevelStats, c: Complaint, queued: float) -> None:
         """Account for a visit's waiting that ended when the resident gave up (or the case

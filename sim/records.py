@@ -70,7 +70,7 @@ class ReplicationRecords:
         def column(attribute: str, dtype: Any) -> np.ndarray:
             return field[attribute].astype(dtype, copy=False)
 
-        def fact(values: list[Any], dtype: Any) -> np.ndarray:
+        def fact(values: Any, dtype: Any) -> np.ndarray:       # a typed array (librt.vecs)
             return np.asarray(values, dtype=dtype)[ids]
 
         table = {

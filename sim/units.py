@@ -9,10 +9,12 @@ event loop touches them millions of times a run.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from enum import IntEnum
 from typing import Final
 
+import numpy as np
 from librt.vecs import append, vec
 from mypy_extensions import i64
 
@@ -64,6 +66,7 @@ CLOSED: Final = 6
 RESOLVED: Final = 0
 ABANDONED: Final = 1
 OPEN: Final = 2
+NAN: Final = math.nan      # a closed day not yet known (``float("nan")`` would parse a string each time)
 assert list(Work) == [VISIT, CONTACT, TASK]
 assert list(State) == [QUEUED, SERVICE, DELAY, STALLED, LEAD, REOPENING, CLOSED]
 assert list(Outcome) == [RESOLVED, ABANDONED, OPEN]
@@ -88,7 +91,7 @@ class Complaint:
     def __init__(self, cid: int, grid: int, deadline: float) -> None:
         self.id, self.grid, self.deadline = cid, grid, deadline
         self.state, self.outcome = QUEUED, OPEN
-        self.closed_day = float("nan")
+        self.closed_day = NAN
         self.visits = [0, 0, 0, 0, 0, 0]   # visits begun per level (LEVELS): the k of their draws
         self.handoffs = self.bounces = self.reopens = 0
         self.contacts = 1
@@ -145,6 +148,17 @@ class Unit:
         self.front.clear()
         self.queue.clear()
         self.queued = 0
+
+
+def floats(values: np.ndarray) -> vec[float]:
+    """An array's values as a typed array of C doubles (copied through the buffer protocol):
+    compiled, reading one is an index into it, not a numpy call nor a boxed float."""
+    return vec[float](np.ascontiguousarray(values, dtype=np.float64))
+
+
+def ints(values: np.ndarray) -> vec[i64]:
+    """An array's values as a typed array of 64-bit integers."""
+    return vec[i64](np.ascontiguousarray(values, dtype=np.int64))
 
 
 INT_FIELDS: Final = ("id", "grid", "outcome", "level", "entry_level", "handoffs", "bounces", "contacts",

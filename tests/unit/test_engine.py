@@ -26,8 +26,8 @@ class Mark(Step):
 def test_steps_and_simpy_events_interleave_in_simpy_order():
     """Same time: the order they were scheduled in, whichever kind; until: exclusive, as
     ``env.run(until=...)`` (a step due exactly at the stop stays queued)."""
-    env = simpy.Environment()
-    clock, seen = Clock(env), []
+    clock, seen = Clock(), []
+    env = clock.env
     clock.at(1.0, Mark(clock, seen, "step a"))
     env.timeout(1.0).callbacks.append(lambda _: seen.append(("timeout", env.now)))
     clock.at(1.0, Mark(clock, seen, "step b"))
@@ -77,8 +77,27 @@ def test_a_finished_world_lets_its_complaints_and_lists_go():
     rec = w.run()
     assert len(rec.complaints["complaint_id"]) == 2
     assert w.complaints == [] and w.clock.pending() == 0
-    assert w.intake.day == [] and w.intake.needs == [] and w.draws.drawn() == 0
+    assert len(w.intake.day) == 0 and len(w.intake.needs) == 0 and w.draws.drawn() == 0
     assert w.intake.drawn == 2
+
+
+def test_simpy_events_made_inside_a_step_start_from_the_steps_time():
+    """A researcher's step that makes a SimPy timeout: SimPy counts its delay from the step's
+    time (the loop sets SimPy's own time only when SimPy schedules something)."""
+    clock, seen = Clock(), []
+    env = clock.env
+
+    class Later(Step):
+        def fire(self) -> None:
+            seen.append(("step", env.now))
+            env.timeout(0.5).callbacks.append(lambda _: seen.append(("timeout", env.now)))
+
+    env.timeout(0.25).callbacks.append(lambda _: seen.append(("early", env.now)))
+    clock.at(1.5, Later())
+    clock.at(1.75, Mark(clock, seen, "between"))
+    clock.run(3.0)
+    assert seen == [("early", 0.25), ("step", 1.5), ("between", 1.75), ("timeout", 2.0)]
+    assert env.now == 3.0
 
 
 @given(st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.5]), max_size=4), max_size=40))
@@ -86,8 +105,7 @@ def test_the_clocks_heap_orders_steps_as_simpys_queue_would(batches):
     """Steps scheduled in batches (each batch from inside a step, so some are added while the
     heap is half empty), with many ties: they fire in SimPy's order, by time and then by the
     order they were scheduled in."""
-    env = simpy.Environment()
-    clock, seen, expected = Clock(env), [], []
+    clock, seen, expected = Clock(), [], []
 
     class Spawn(Step):
         def __init__(self, name: int, delays: list[float]) -> None:

@@ -24,14 +24,15 @@ class Residents:
     """Follow-up calls and reopens; the world's ``_follow_up`` and ``_reopened`` are their
     doors (direct calls, compiled)."""
 
-    __slots__ = ("_clock", "_every", "_horizon", "_draws", "_world", "_calls", "_booked",
+    __slots__ = ("_clock", "_every", "_horizon", "_draws", "_world", "_calls", "_due", "_booked",
                  "_call_back_step")
 
     def __init__(self, clock: Clock, every: float | None, horizon: float,
                  draws: ComplaintDraws, world: World) -> None:
         self._clock, self._every, self._horizon, self._draws = clock, every, horizon, draws
         self._world = world
-        self._calls: deque[tuple[float, Complaint]] = deque()    # follow-up calls, due in order
+        self._calls: deque[Complaint] = deque()    # follow-up calls, due in order,
+        self._due: deque[float] = deque()          # and the day each is due
         self._booked = False
         self._call_back_step = CallBack(self)        # one at a time: reused
 
@@ -46,33 +47,37 @@ class Residents:
             return
         due = self._clock.now + self._every
         if due < self._horizon and due < c.deadline:
-            self._calls.append((due, c))
+            self._calls.append(c)
+            self._due.append(due)
             self._wake()
 
     def _wake(self) -> None:
         if self._calls and not self._booked:
             self._booked = True
-            self._clock.at(self._calls[0][0] - self._clock.now, self._call_back_step)
+            self._clock.at(self._due[0] - self._clock.now, self._call_back_step)
 
     def _call_back(self) -> None:
         """Residents due now contact their entry unit again; then wait for the next one due.
         A resident whose complaint was closed unfixed does not call: they think it is done,
         until they find the problem back (``reopen``)."""
-        calls, now = self._calls, self._clock.now
+        calls, due, now = self._calls, self._due, self._clock.now
         self._booked = False
-        while calls and calls[0][0] <= now:
-            c = calls.popleft()[1]
+        while calls and due[0] <= now:
+            c = calls.popleft()
+            due.popleft()
             if c.state != CLOSED and c.state != REOPENING and not _fixed(c, now):
                 c.contacts += 1
                 self._world._follow_up(c)
                 self.remind(c)
-        while calls and (calls[0][1].state >= REOPENING or _fixed(calls[0][1], now)):
+        while calls and (calls[0].state >= REOPENING or _fixed(calls[0], now)):
             calls.popleft()
+            due.popleft()
         self._wake()
 
     def clear(self) -> None:
         """Forget the calls still due (a finished replication's)."""
         self._calls.clear()
+        self._due.clear()
 
     def reopen(self, c: Complaint) -> None:
         """A closure that did not fix the problem: the resident finds out and reports it

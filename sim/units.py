@@ -92,7 +92,7 @@ class Complaint:
         self.id, self.grid, self.deadline = cid, grid, deadline
         self.state, self.outcome = QUEUED, OPEN
         self.closed_day = NAN
-        self.visits = [0, 0, 0, 0, 0, 0]   # visits begun per level (LEVELS): the k of their draws
+        self.visits = vec[i64]([0, 0, 0, 0, 0, 0])   # visits begun per level (LEVELS): the k of their draws
         self.handoffs = self.bounces = self.reopens = 0
         self.contacts = 1
         self.wait = self.lead = 0.0

@@ -91,9 +91,11 @@ BLOCK_BITS: Final = 12
 BLOCK: Final = 4096          # complaints per block of a stream: 1 << BLOCK_BITS
 MASK: Final = 4095           # BLOCK - 1
 N_LEVELS: Final = 6          # len(LEVELS)
+PART: Final = 512            # an old block drawn again is drawn up to a multiple of this
 WINDOW: Final = 8            # hold the latest 1/WINDOW of the run's complaints (at least 4 blocks)
 
 assert BLOCK == 1 << BLOCK_BITS and MASK == BLOCK - 1 and len(LEVELS) == N_LEVELS
+assert PART & (PART - 1) == 0 and PART <= BLOCK
 
 
 GONE: Final = vec[float]()
@@ -116,8 +118,11 @@ class Stream:
         self.redrawn = 0
         self._spare = spare      # draws old blocks again, shared: its state is set each time
 
-    def block(self, b: int) -> vec[float]:
-        """Block ``b``'s values: drawn now, or drawn again from its saved state. Blocks
+    def block(self, b: int, j: int) -> vec[float]:
+        """Block ``b``'s values, up to element ``j`` at least: drawn now, or drawn again from
+        its saved state. A block older than the window is drawn again only up to the part
+        that holds ``j`` (its first values are the same however many are drawn), as an old
+        complaint seldom asks twice; asked again past that part, it is drawn whole. Blocks
         before it not reached yet are skipped over (``skip_draw``: the generator moves on as
         if they were drawn) with their state saved, to be drawn if ever asked for, which in
         a sparse stream (a fourth visit to a street office) they seldom are."""
@@ -125,8 +130,10 @@ class Stream:
         if b < len(blocks):
             rng = self._spare
             rng.bit_generator.state = self._states[b]
-            values = blocks[b] = floats(self._maker(rng, BLOCK))
-            if b < len(blocks) - self._keep:           # older than the window: held a while
+            aged = b < len(blocks) - self._keep         # older than the window: held a while
+            n = BLOCK if not aged or len(blocks[b]) > 0 else min(BLOCK, (j | (PART - 1)) + 1)
+            values = blocks[b] = floats(self._maker(rng, n))
+            if aged:
                 self._revived.append(b)
             self.redrawn += 1
             return values
@@ -170,9 +177,10 @@ class ComplaintDraws:
         b: i64 = i >> BLOCK_BITS
         blocks = stream.blocks
         values = blocks[b] if b < len(blocks) else GONE
-        if len(values) == 0:                    # not drawn yet, or no longer held
-            values = stream.block(b)
-        return values[i & MASK]
+        j: i64 = i & MASK
+        if j >= len(values):                    # not drawn yet, no longer held, or only in part
+            values = stream.block(b, j)
+        return values[j]
 
     def _extend(self, purpose: int, level: int, k: int) -> None:
         """Open the streams of (purpose, level) up to index ``k``, each from its own seed."""

@@ -36,6 +36,10 @@ NORMAL: Final = 1
 """SimPy's priority of a timeout (``simpy.events.NORMAL``), as a plain int."""
 assert NORMAL == SIMPY_NORMAL
 
+SLOT_BITS: Final = 24
+SLOT_MASK: Final = (1 << 24) - 1    # steps pending at once, at most
+ID_MAX: Final = (1 << 39) - 1       # event ids of one run: a key is the id above the slot, in 63 bits
+
 AFTER_RUN: Final[list[Callable[[Clock], None]]] = []
 """Called with the clock when each ``Clock.run`` returns, the world still whole: for the
 benchmarks (the loop's CPU seconds, memory at its end); empty otherwise."""
@@ -94,8 +98,8 @@ class Clock:
     ``now`` is the current day (the same as ``env.now``); ``at(delay, step)`` schedules a step
     ``delay`` days from now as ``env.schedule`` would schedule a timeout: the same time,
     SimPy's normal priority and the next id of the environment's counter. The steps wait in
-    the clock's own heap, typed arrays of (time, id, slot) compared as C numbers; SimPy's
-    events (a researcher's process, the stop at ``until``) in SimPy's. ``run`` takes the
+    the clock's own binary heap, typed arrays of times and keys (id, slot) compared as C
+    numbers; SimPy's events (a researcher's process, the stop at ``until``) in SimPy's. ``run`` takes the
     earlier head of the two by SimPy's (time, priority, id), so the order of everything is
     that of one SimPy queue."""
 
@@ -104,11 +108,11 @@ class Clock:
         self.env = env = Environment(self)
         self.ids = Ids(next(env._eid))
         env._eid = self.ids                 # type: ignore[assignment]
-        # A binary heap by (time, id) in typed arrays, so that sifting moves C numbers only;
-        # each entry's step waits in a slot of ``_steps`` (freed slots are reused).
+        # A binary heap by (time, id) in typed arrays, so that sifting moves C numbers only: a
+        # step's time, and its key, the event id above the slot of ``_steps`` where the step
+        # waits (freed slots are reused), so keys order as ids do.
         self._times: vec[float] = vec[float]()
-        self._order: vec[i64] = vec[i64]()
-        self._slots: vec[i64] = vec[i64]()
+        self._keys: vec[i64] = vec[i64]()
         self._steps: list[Step | None] = []
         self._free: vec[i64] = vec[i64]()
         self.loop_seconds = 0.0             # CPU seconds of the last ``run``
@@ -135,46 +139,48 @@ class Clock:
         else:
             slot = len(self._steps)
             self._steps.append(step)
-        times, order, slots = self._times, self._order, self._slots
+        if slot > SLOT_MASK or eid > ID_MAX:
+            raise OverflowError(f"more than {SLOT_MASK + 1:,} steps pending at once, or more than "
+                                f"{ID_MAX + 1:,} events in one run: more than the clock can order")
+        key = (eid << SLOT_BITS) | slot
+        times, keys = self._times, self._keys
         i: i64 = len(times)
         times = append(times, when)
-        order = append(order, eid)
-        slots = append(slots, slot)
+        keys = append(keys, key)
         while i > 0:                        # sift up (heapq's _siftdown)
             parent = (i - 1) >> 1
             t = times[parent]
-            if t < when or (t == when and order[parent] < eid):
+            if t < when or (t == when and keys[parent] < key):
                 break
-            times[i], order[i], slots[i] = t, order[parent], slots[parent]
+            times[i], keys[i] = t, keys[parent]
             i = parent
-        times[i], order[i], slots[i] = when, eid, slot
-        self._times, self._order, self._slots = times, order, slots
+        times[i], keys[i] = when, key
+        self._times, self._keys = times, keys
 
     def _pop(self) -> Step:
         """Take the earliest step off the heap (there is one)."""
-        times, order, slots = self._times, self._order, self._slots
-        first = slots[0]
+        times, keys = self._times, self._keys
+        first = keys[0] & SLOT_MASK
         times, when = pop(times)
-        order, eid = pop(order)
-        slots, slot = pop(slots)
+        keys, key = pop(keys)
         n: i64 = len(times)
         if n > 0:                           # the last entry sifts down from the root
             i: i64 = 0
             child: i64 = 1
             while child < n:
-                t = times[child]
+                t, k = times[child], keys[child]
                 right = child + 1
                 if right < n:
                     r = times[right]
-                    if r < t or (r == t and order[right] < order[child]):
-                        child, t = right, r
-                if when < t or (when == t and eid < order[child]):
+                    if r < t or (r == t and keys[right] < k):
+                        child, t, k = right, r, keys[right]
+                if when < t or (when == t and key < k):
                     break
-                times[i], order[i], slots[i] = t, order[child], slots[child]
+                times[i], keys[i] = t, k
                 i = child
                 child = 2 * i + 1
-            times[i], order[i], slots[i] = when, eid, slot
-        self._times, self._order, self._slots = times, order, slots
+            times[i], keys[i] = when, key
+        self._times, self._keys = times, keys
         step = self._steps[first]
         self._steps[first] = None
         self._free = append(self._free, first)
@@ -211,7 +217,7 @@ class Clock:
                     head = queue[0]
                     when, priority, eid, _ = queue[0]
                 if (not steps or when < self._times[0] or (when == self._times[0] and (
-                        priority < NORMAL or (priority == NORMAL and eid < self._order[0])))):
+                        priority < NORMAL or (priority == NORMAL and eid < self._keys[0] >> SLOT_BITS)))):
                     event = heappop(queue)[3]
                     head = None
                     self.now = when
@@ -229,7 +235,7 @@ class Clock:
 
     def clear(self) -> None:
         """Drop every step still queued (a finished replication's)."""
-        self._times, self._order, self._slots, self._free = vec[float](), vec[i64](), vec[i64](), vec[i64]()
+        self._times, self._keys, self._free = vec[float](), vec[i64](), vec[i64]()
         self._steps = []
 
 

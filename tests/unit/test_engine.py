@@ -125,3 +125,15 @@ def test_the_clocks_heap_orders_steps_as_simpys_queue_would(batches):
         schedule(1.0, batch)
     clock.run(100.0)
     assert seen == [name for _, name in sorted(expected)]
+
+
+def test_the_clock_refuses_more_events_than_its_keys_can_order():
+    """A step's key is its event id above its slot, in 63 bits: past the last id the clock
+    says so instead of ordering steps wrongly."""
+    from sim.engine import ID_MAX
+
+    clock = Clock()
+    clock.ids.next_id = ID_MAX
+    clock.at(1.0, Step())                           # the last id still fits
+    with pytest.raises(OverflowError, match="events in one run"):
+        clock.at(1.0, Step())

@@ -17,7 +17,9 @@ The stream is drawn in blocks of ``BLOCK`` complaints, in order, the first time 
 of a block needs it; only the most recent blocks (a window of about an eighth of the run's
 complaints) are held. Complaint ids follow arrival, and a complaint is active for weeks, not
 for the run, so an older block is rarely asked for again: it is drawn again then, from the
-generator's state saved at the block's start, giving the same values. A replication holds a
+generator's state saved at the block's start, giving the same values (only up to the part
+asked for), and the stream's window widens by a block, up to twice its width: streams that
+old complaints come back to (a seventh contact) hold more of their past. A replication holds a
 window of its draws instead of every one of them, which is what lets a Beijing-size district
 run in one process.
 """
@@ -92,6 +94,7 @@ BLOCK: Final = 4096          # complaints per block of a stream: 1 << BLOCK_BITS
 MASK: Final = 4095           # BLOCK - 1
 N_LEVELS: Final = 6          # len(LEVELS)
 PART: Final = 512            # an old block drawn again is drawn up to a multiple of this
+WIDEN: Final = 2            # a stream that draws old blocks again may hold up to twice the window
 WINDOW: Final = 8            # hold the latest 1/WINDOW of the run's complaints (at least 4 blocks)
 
 assert BLOCK == 1 << BLOCK_BITS and MASK == BLOCK - 1 and len(LEVELS) == N_LEVELS
@@ -107,12 +110,14 @@ class Stream:
     ``b * BLOCK`` to ``(b + 1) * BLOCK - 1``, or nothing (``GONE``) once it has left the
     window."""
 
-    __slots__ = ("blocks", "_maker", "_skip", "_rng", "_states", "_keep", "_revived", "redrawn", "_spare")
+    __slots__ = ("blocks", "_maker", "_skip", "_rng", "_states", "_keep", "_widest", "_revived", "redrawn",
+                 "_spare")
 
     def __init__(self, maker: Draw, skip: Skip, rng: np.random.Generator, keep: int,
                  spare: np.random.Generator) -> None:
         self.blocks: list[vec[float]] = []
         self._maker, self._skip, self._rng, self._keep = maker, skip, rng, keep
+        self._widest = WIDEN * keep      # the window widens by a block at each old block drawn again
         self._states: list[Mapping[str, Any]] = []      # the generator's state at each block's start
         self._revived: list[int] = []                    # old blocks drawn again, dropped at the next new one
         self.redrawn = 0
@@ -135,6 +140,8 @@ class Stream:
             values = blocks[b] = floats(self._maker(rng, n))
             if aged:
                 self._revived.append(b)
+                if self._keep < self._widest:
+                    self._keep += 1
             self.redrawn += 1
             return values
         reached = len(blocks)

@@ -156,7 +156,7 @@ class Intake:
             clock.at(self._tasks[0][0], self._task_step)
 
     def let_go(self) -> None:
-        """Empty the per-complaint and per-task lists (a finished run's; counts are kept)."""
+        """Empty the per-complaint and per-task arrays (a finished run's; counts are kept)."""
         self.day, self.grid, self.category = vec[float](), vec[i64](), vec[i64]()
         self.needs, self.unclear, self.department = vec[i64](), vec[bool](), vec[i64]()
         self._at_arrival, self._tasks = (vec[float](), vec[i64]()), (vec[float](), vec[i64]())

@@ -28,17 +28,18 @@ from typing import Final
 import simpy
 from librt.vecs import append, pop, vec
 from mypy_extensions import i64, mypyc_attr
-from simpy.core import Environment as SimpyEnvironment  # the class's own module: mypyc needs it imported
 from simpy.events import NORMAL as SIMPY_NORMAL
-from simpy.events import URGENT, EventPriority
+from simpy.events import URGENT
+
+from sim.environment import Environment
 
 NORMAL: Final = 1
 """SimPy's priority of a timeout (``simpy.events.NORMAL``), as a plain int."""
 assert NORMAL == SIMPY_NORMAL
 
 SLOT_BITS: Final = 24
-SLOT_MASK: Final = (1 << 24) - 1    # steps pending at once, at most
-ID_MAX: Final = (1 << 39) - 1       # event ids of one run: a key is the id above the slot, in 63 bits
+SLOT_MASK: Final = (1 << SLOT_BITS) - 1          # steps pending at once, at most
+ID_MAX: Final = (1 << (63 - SLOT_BITS)) - 1      # event ids of one run: a key is the id above the slot
 
 AFTER_RUN: Final[list[Callable[[Clock], None]]] = []
 """Called with the clock when each ``Clock.run`` returns, the world still whole: for the
@@ -71,27 +72,6 @@ class Ids:
         return int(n)
 
 
-@mypyc_attr(native_class=False)
-class Environment(SimpyEnvironment):
-    """SimPy's environment, on the clock's time: ``now`` is the clock's, and SimPy's own
-    ``_now`` is brought up to it whenever SimPy schedules an event (a researcher's timeout
-    made inside a step), the one place SimPy reads it. So the loop sets the time once per
-    step, on the clock, and SimPy still sees the time every step left behind."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self._clock = clock
-
-    @property
-    def now(self) -> float:
-        return self._clock.now
-
-    def schedule(self, event: simpy.Event, priority: EventPriority = SIMPY_NORMAL,
-                 delay: float = 0) -> None:
-        self._now = self._clock.now
-        super().schedule(event, priority, delay)
-
-
 class Clock:
     """The replication's time and queue, with a SimPy environment (``env``) beside it.
 
@@ -99,9 +79,9 @@ class Clock:
     ``delay`` days from now as ``env.schedule`` would schedule a timeout: the same time,
     SimPy's normal priority and the next id of the environment's counter. The steps wait in
     the clock's own binary heap, typed arrays of times and keys (id, slot) compared as C
-    numbers; SimPy's events (a researcher's process, the stop at ``until``) in SimPy's. ``run`` takes the
-    earlier head of the two by SimPy's (time, priority, id), so the order of everything is
-    that of one SimPy queue."""
+    numbers; SimPy's events (a researcher's process, the stop at ``until``) in SimPy's.
+    ``run`` takes the earlier head of the two by SimPy's (time, priority, id), so the order
+    of everything is that of one SimPy queue."""
 
     def __init__(self) -> None:
         self.now: float = 0.0
@@ -133,15 +113,17 @@ class Clock:
         return int(self.ids.next_id) - self.pending()
 
     def _push(self, when: float, eid: i64, step: Step) -> None:
+        if eid > ID_MAX:
+            raise OverflowError(f"more than {ID_MAX + 1:,} events in one run: more than the clock can order")
         if len(self._free) > 0:
             self._free, slot = pop(self._free)
             self._steps[slot] = step
         else:
             slot = len(self._steps)
+            if slot > SLOT_MASK:
+                raise OverflowError(f"more than {SLOT_MASK + 1:,} steps pending at once: more than the "
+                                    "clock can order")
             self._steps.append(step)
-        if slot > SLOT_MASK or eid > ID_MAX:
-            raise OverflowError(f"more than {SLOT_MASK + 1:,} steps pending at once, or more than "
-                                f"{ID_MAX + 1:,} events in one run: more than the clock can order")
         key = (eid << SLOT_BITS) | slot
         times, keys = self._times, self._keys
         i: i64 = len(times)

@@ -86,6 +86,7 @@ def test_simpy_events_made_inside_a_step_start_from_the_steps_time():
     time (the loop sets SimPy's own time only when SimPy schedules something)."""
     clock, seen = Clock(), []
     env = clock.env
+    assert isinstance(env, simpy.Environment)          # SimPy's, whichever engine runs
 
     class Later(Step):
         def fire(self) -> None:
